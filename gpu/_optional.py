@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from functools import lru_cache
+from functools import cache
 from types import ModuleType
 
 from gpu.errors import MissingExtra
@@ -23,7 +23,7 @@ EXTRA_OF: dict[str, str] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def module_available(name: str) -> bool:
     """Return whether ``name`` can be imported, without importing it.
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from types import ModuleType
 from typing import Any, Literal, TypeVar
 
@@ -24,7 +24,7 @@ import numpy as np
 
 from gpu._optional import module_available, require
 from gpu.errors import BackendUnavailable, ConfigError
-from gpu.random import CupyGenerator, JaxGenerator, RandomGenerator, SeedLike
+from gpu.random import CupyGenerator, JaxGenerator, NumpyGenerator, RandomGenerator, SeedLike
 
 __all__ = [
     "BACKEND_NAMES",
@@ -63,9 +63,7 @@ class Backend:
     device: str
     dtype: np.dtype
     _jit: Callable[..., Any] = field(repr=False, compare=False)
-    _generator: Callable[[SeedLike, np.dtype], RandomGenerator] = field(
-        repr=False, compare=False
-    )
+    _generator: Callable[[SeedLike, np.dtype], RandomGenerator] = field(repr=False, compare=False)
 
     def asarray(self, x: Any, dtype: Any = None) -> Any:
         """Convert ``x`` to an array of this backend; floats take the backend dtype."""
@@ -87,7 +85,7 @@ class Backend:
         ``numpy`` and ``cupy`` return ``fn`` unchanged (CuPy array expressions
         already run as GPU kernels).
         """
-        return self._jit(fn, **options)  # type: ignore[no-any-return]
+        return self._jit(fn, **options)
 
     def random(self, seed: SeedLike = None) -> RandomGenerator:
         """A generator on this backend, fixed by ``seed`` (int or SeedSequence)."""
@@ -108,18 +106,14 @@ def _identity_jit(fn: F, **_: Any) -> F:
     return fn
 
 
-def _numpy_generator(seed: SeedLike, dtype: np.dtype) -> RandomGenerator:
-    return np.random.default_rng(seed)
-
-
 def _numba_jit(fn: F, **options: Any) -> F:
     numba = require("numba", "the numba backend")
-    return numba.njit(**options)(fn)  # type: ignore[no-any-return]
+    return numba.njit(**options)(fn)
 
 
 def _jax_jit(fn: F, **options: Any) -> F:
     jax = require("jax", "the jax backend")
-    return jax.jit(fn, **options)  # type: ignore[no-any-return]
+    return jax.jit(fn, **options)
 
 
 @lru_cache(maxsize=1)
@@ -229,14 +223,14 @@ def get_backend(name: str | None = None, dtype: str | np.dtype = "float64") -> B
     return _build(resolved, float_dtype.name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _build(name: str, dtype_name: str) -> Backend:
     dtype = np.dtype(dtype_name)
     if name == "numpy":
-        return Backend("numpy", np, "cpu", dtype, _identity_jit, _numpy_generator)
+        return Backend("numpy", np, "cpu", dtype, _identity_jit, NumpyGenerator)
     if name == "numba":
         require("numba", "the numba backend")
-        return Backend("numba", np, "cpu", dtype, _numba_jit, _numpy_generator)
+        return Backend("numba", np, "cpu", dtype, _numba_jit, NumpyGenerator)
     if name == "jax":
         jax = require("jax", "the jax backend")
         if dtype == np.dtype("float64"):

@@ -47,8 +47,7 @@ class MissingExtra(BackendUnavailable, ImportError):
         self.extra = extra
         what = f" for {purpose}" if purpose else ""
         super().__init__(
-            f"{module!r} is needed{what} but is not installed: "
-            f"pip install 'sciml[{extra}]'"
+            f"{module!r} is needed{what} but is not installed: pip install 'sciml[{extra}]'"
         )
         self.name = module
 

@@ -12,7 +12,14 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["RandomGenerator", "SeedLike", "seed_to_int"]
+__all__ = [
+    "CupyGenerator",
+    "JaxGenerator",
+    "NumpyGenerator",
+    "RandomGenerator",
+    "SeedLike",
+    "seed_to_int",
+]
 
 SeedLike = int | np.random.SeedSequence | None
 
@@ -50,6 +57,26 @@ def _shape(size: Any) -> tuple[int, ...]:
     if isinstance(size, (int, np.integer)):
         return (int(size),)
     return tuple(int(s) for s in size)
+
+
+class NumpyGenerator:
+    """NumPy's PCG64 generator, drawing floats in the backend's dtype."""
+
+    def __init__(self, seed: SeedLike, dtype: np.dtype) -> None:
+        self._generator = np.random.default_rng(seed)
+        self._dtype = dtype
+
+    def standard_normal(self, size: Any = None, dtype: Any = None) -> Any:
+        return self._generator.standard_normal(size, dtype=dtype or self._dtype)
+
+    def normal(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None) -> Any:
+        return loc + scale * self.standard_normal(size)
+
+    def uniform(self, low: Any = 0.0, high: Any = 1.0, size: Any = None) -> Any:
+        return low + (high - low) * self._generator.random(size, dtype=self._dtype)
+
+    def integers(self, low: Any, high: Any = None, size: Any = None) -> Any:
+        return self._generator.integers(low, high, size)
 
 
 class CupyGenerator:

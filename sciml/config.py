@@ -8,11 +8,11 @@ lines name each offending key (``members: must be >= 1, got -3``).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+import tomllib
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from gpu.errors import ConfigError

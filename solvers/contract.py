@@ -151,10 +151,9 @@ def _attribute_problems(ds: xr.Dataset) -> list[str]:
             problems.append(f"variable {name!r} lacks CF attribute(s) {', '.join(missing)}")
     if "time" in ds.coords:
         t = ds["time"]
-        encoded_units = t.encoding.get("units")
-        if not (np.issubdtype(t.dtype, np.datetime64) or np.issubdtype(t.dtype, np.timedelta64)):
-            if not (t.attrs.get("units") or encoded_units):
-                problems.append("coordinate 'time' has no units (set time.attrs['units'])")
+        is_datetime = t.dtype.kind in "mM"
+        if not (is_datetime or t.attrs.get("units") or t.encoding.get("units")):
+            problems.append("coordinate 'time' has no units (set time.attrs['units'])")
     for coord, expected in _COORD_UNITS.items():
         if coord in ds.coords and ds[coord].attrs.get("units") != expected:
             problems.append(f"coordinate {coord!r} must have units {expected!r}")

@@ -87,8 +87,10 @@ def run_demo(
             elapsed = time.perf_counter() - start
             lines = [f"## {part.title}\n", f"_{elapsed:.1f} s_\n"]
             lines += [f"- {finding}" for finding in result.findings]
-            lines += [""] + [f"![{f}]({part.name}/{f})" if f.endswith(".png") else
-                             f"- data: `{part.name}/{f}`" for f in result.files]
+            lines += [""] + [
+                f"![{f}]({part.name}/{f})" if f.endswith(".png") else f"- data: `{part.name}/{f}`"
+                for f in result.files
+            ]
             sections.append("\n".join(lines) + "\n")
             bar.advance()
     summary = folder / "summary.md"
