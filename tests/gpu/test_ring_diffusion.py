@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import gpu
 from gpu.kernels import ring_diffusion
@@ -53,3 +56,22 @@ def test_unstable_coefficient_and_bad_shapes_are_refused() -> None:
         ring_diffusion(be, np.zeros(8), 0.1, 1)
     with pytest.raises(gpu.InputError, match="steps"):
         ring_diffusion(be, np.zeros((1, 8)), 0.1, -1)
+
+
+@given(
+    u0=arrays(
+        np.float64, st.tuples(st.integers(1, 4), st.integers(3, 40)), elements=st.floats(-1e3, 1e3)
+    ),
+    coefficient=st.floats(0.0, 0.5),
+    steps=st.integers(0, 20),
+)
+def test_conserves_the_mean_and_obeys_the_maximum_principle(
+    u0: np.ndarray, coefficient: float, steps: int
+) -> None:
+    """For 0 <= c <= 1/2 each step is a convex average: ring sums are kept and
+    no new extremum appears."""
+    u = ring_diffusion(gpu.get_backend("numpy"), u0, coefficient, steps)
+    scale = 1e-12 * (1.0 + np.abs(u0).max()) * (steps + 1) * u0.shape[1]
+    np.testing.assert_allclose(u.sum(axis=1), u0.sum(axis=1), atol=scale)
+    assert np.all(u.max(axis=1) <= u0.max(axis=1) + scale)
+    assert np.all(u.min(axis=1) >= u0.min(axis=1) - scale)

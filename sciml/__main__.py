@@ -1,0 +1,5 @@
+"""``python -m sciml`` runs the command line."""
+
+from sciml.cli import main
+
+main()
