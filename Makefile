@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # torch must be pinned: this version is a CPU wheel on local disk; any other
 # request pulls a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
-EXTRAS ?= jax,torch,fem,hpc,dev,docs
+EXTRAS ?= jax,torch,chaos,fem,hpc,dev,docs
 STAMP  := $(VENV)/.installed
 
 .PHONY: venv demo test lint typecheck pytest bench docs clean

@@ -16,6 +16,7 @@ EXTRA_OF: dict[str, str] = {
     "jax": "jax",
     "torch": "torch",
     "cupy": "gpu",
+    "dysts": "chaos",
     "skfem": "fem",
     "meshio": "fem",
     "distributed": "hpc",
