@@ -3,10 +3,12 @@
 Layer 2 of the package: learning, uncertainty quantification, the ensemble
 runner, configuration and the ``sciml`` command line. The array backends live
 in :mod:`gpu` and the simulation cores in :mod:`solvers`; the names most used
-are re-exported here.
+are re-exported here. Importing sciml registers the ``.sciml`` accessor on
+xarray objects (``fc.sciml.crps(obs)``, see :mod:`sciml.uq`).
 """
 
 from gpu import available_backends, get_backend
+from sciml import uq  # registers the .sciml accessor on xarray objects
 from sciml.errors import (
     BackendUnavailable,
     ConfigError,
@@ -33,6 +35,7 @@ __all__ = [
     "__version__",
     "available_backends",
     "get_backend",
+    "uq",
     "validate_dataset",
     "with_provenance",
     "write_netcdf",
