@@ -1,9 +1,15 @@
-"""sciml.uq — uncertainty quantification: scores, diagnostics, distances, Monte Carlo.
+"""sciml.uq — uncertainty quantification on named dims.
+
+Proper scores, ensemble diagnostics, calibration of classifiers (Platt,
+isotonic, temperature, Venn-ABERS) and calibration errors, conformal
+prediction, distances between sample sets and Monte Carlo estimators.
 
 Every function takes xarray objects with named dims (``member`` for
-ensembles, ``sample`` for i.i.d. cases) or plain arrays (core axes last), and
-runs through :func:`xarray.apply_ufunc` with ``dask="parallelized"``, so a
-chunked ensemble streams chunk by chunk. Importing this package registers the
+ensembles, ``sample`` for i.i.d. cases) or plain arrays (core axes last); the
+array functions run through :func:`xarray.apply_ufunc` with
+``dask="parallelized"``, so a chunked ensemble streams chunk by chunk. The
+estimators follow the scikit-learn contract (``fit`` returns ``self``,
+learned attributes end in ``_``). Importing this package registers the
 ``.sciml`` accessor on DataArrays and Datasets (``fc.sciml.crps(obs)``).
 """
 
@@ -17,15 +23,9 @@ from sciml.uq.conformal_classification import ConformalClassifier
 from sciml.uq.conformal_cv import CVPlusRegressor
 from sciml.uq.conformal_forecast import conformal_interval
 from sciml.uq.conformal_regression import CQR, SplitConformalRegressor
-from sciml.uq.diagnostics import (
-    ensemble_summary,
-    entropy_decomposition,
-    pit,
-    pit_histogram,
-    rank_histogram,
-    reliability,
-    spread_skill,
-)
+from sciml.uq.diagnostics_rank import pit, pit_histogram, rank_histogram
+from sciml.uq.diagnostics_reliability import reliability, spread_skill
+from sciml.uq.diagnostics_summary import ensemble_summary, entropy_decomposition
 from sciml.uq.distances import energy_distance, ks_marginals, mmd2, sliced_wasserstein
 from sciml.uq.energy import energy_score, variogram_score
 from sciml.uq.montecarlo import mc_estimate

@@ -12,13 +12,50 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from gpu._optional import module_available
 from gpu.backends import get_backend
-from sciml.uq.calibration_inputs import kernel_backend
+from gpu.errors import ConfigError
 
-__all__ = ["compiled", "kernel_backend"]
+__all__ = ["compiled", "kernel_backend", "loop_for"]
 
 
 @cache
 def compiled(loop: Callable[..., Any]) -> Callable[..., Any]:
     """The numba-compiled version of a loop kernel (compiled once, cached on disk)."""
     return get_backend("numba").jit(loop, cache=True, nogil=True)
+
+
+def kernel_backend(name: str | None) -> str:
+    """Resolve the backend of a loop kernel: ``"numba"`` (compiled) or ``"numpy"`` (reference).
+
+    Parameters
+    ----------
+    name : {None, "auto", "numba", "numpy"}
+        ``None`` and ``"auto"`` pick numba when it is installed.
+
+    Returns
+    -------
+    str
+        ``"numba"`` or ``"numpy"``.
+
+    Raises
+    ------
+    ConfigError
+        Any other backend (these kernels run on the CPU only).
+    MissingExtra
+        ``"numba"`` asked for but not installed.
+    """
+    if name is None or name == "auto":
+        return "numba" if module_available("numba") else "numpy"
+    if name not in ("numba", "numpy"):
+        raise ConfigError(
+            f"backend={name!r} is not available for this computation: "
+            "use 'numba' (compiled loops), 'numpy' (reference) or 'auto'"
+        )
+    get_backend(name)  # raises MissingExtra for a missing numba
+    return name
+
+
+def loop_for(loop: Callable[..., Any], backend: str | None) -> Callable[..., Any]:
+    """``loop`` compiled with numba, or as it is (the reference) for ``backend="numpy"``."""
+    return compiled(loop) if kernel_backend(backend) == "numba" else loop

@@ -31,6 +31,7 @@ import numpy as np
 import xarray as xr
 
 from gpu.errors import InputError
+from sciml.uq._checks import binary_problem, nan_problem, positive_problem, probability_problem
 
 __all__ = [
     "Arg",
@@ -42,8 +43,11 @@ __all__ = [
     "check_probability",
     "finish",
     "flatten_leading",
+    "guard",
     "no_nan",
+    "pool_core",
     "prepare",
+    "units_attrs",
 ]
 
 
@@ -235,9 +239,14 @@ def flatten_leading(
     return flat, lead
 
 
+def pool_core(a: np.ndarray, ndim: int) -> np.ndarray:
+    """Merge the last ``ndim`` (core) axes of a kernel input into one, e.g. pooled cases."""
+    return a.reshape(*a.shape[: a.ndim - ndim], -1)
+
+
 def _raise_if_nan(names: Sequence[str], arrays: Sequence[np.ndarray]) -> None:
     for name, a in zip(names, arrays, strict=True):
-        problem = _nan_problem(a, name=name)
+        problem = nan_problem(a, name=name)
         if problem:
             raise InputError(problem)
 
@@ -340,7 +349,7 @@ def _checked_block(block: np.ndarray, *, check: Callable[[np.ndarray], str | Non
     return block
 
 
-def _guard(da: xr.DataArray, check: Callable[[np.ndarray], str | None]) -> xr.DataArray:
+def guard(da: xr.DataArray, check: Callable[[np.ndarray], str | None]) -> xr.DataArray:
     """Apply ``check`` (returns an error message or None) now, or lazily per dask chunk."""
     if _is_dask(da):
         return da.copy(data=da.data.map_blocks(_checked_block, check=check, dtype=da.dtype))
@@ -350,63 +359,35 @@ def _guard(da: xr.DataArray, check: Callable[[np.ndarray], str | None]) -> xr.Da
     return da
 
 
-def _nan_problem(block: np.ndarray, *, name: str) -> str | None:
-    if block.dtype.kind == "f" and np.isnan(block).any():
-        return (
-            f"{name} contains NaN: pass skipna=True to leave the NaN out, "
-            "or fill or drop them first"
-        )
-    return None
-
-
 def no_nan(da: xr.DataArray, name: str) -> xr.DataArray:
     """Raise ``InputError`` if ``da`` holds NaN (lazily, chunk by chunk, for dask data)."""
-    return _guard(da, partial(_nan_problem, name=name))
-
-
-def _probability_problem(block: np.ndarray, *, name: str) -> str | None:
-    finite = block[~np.isnan(block)] if block.dtype.kind == "f" else block
-    if finite.size and (finite.min() < 0 or finite.max() > 1):
-        return (
-            f"{name} must be probabilities in [0, 1], got values in "
-            f"[{finite.min():.6g}, {finite.max():.6g}]"
-        )
-    return None
+    return guard(da, partial(nan_problem, name=name))
 
 
 def check_probability(da: xr.DataArray, name: str) -> xr.DataArray:
     """Raise ``InputError`` unless every non-NaN value of ``da`` lies in [0, 1]."""
-    return _guard(da, partial(_probability_problem, name=name))
-
-
-def _positive_problem(block: np.ndarray, *, name: str, strict: bool) -> str | None:
-    values = block[~np.isnan(block)] if block.dtype.kind == "f" else block
-    if values.size and (values.min() <= 0 if strict else values.min() < 0):
-        what = "positive" if strict else "non-negative"
-        return f"{name} must be {what}, got a minimum of {values.min():.6g}"
-    return None
+    return guard(da, partial(probability_problem, name=name))
 
 
 def check_positive(da: xr.DataArray, name: str, *, strict: bool = True) -> xr.DataArray:
     """Raise ``InputError`` unless every non-NaN value of ``da`` is positive (``>= 0``
     with ``strict=False``)."""
-    return _guard(da, partial(_positive_problem, name=name, strict=strict))
-
-
-def _binary_problem(block: np.ndarray, *, name: str) -> str | None:
-    values = block[~np.isnan(block)] if block.dtype.kind == "f" else block
-    bad = values[(values != 0) & (values != 1)]
-    if bad.size:
-        return (
-            f"{name} must be binary labels 0/1 (or booleans), found e.g. {float(bad.flat[0]):g}; "
-            "pass threshold= to turn a continuous variable into an event"
-        )
-    return None
+    return guard(da, partial(positive_problem, name=name, strict=strict))
 
 
 def check_binary(da: xr.DataArray, name: str) -> xr.DataArray:
-    """Raise ``InputError`` unless every non-NaN value of ``da`` is 0 or 1."""
-    return _guard(da, partial(_binary_problem, name=name))
+    """Raise ``InputError`` unless every non-NaN value of ``da`` is 0 or 1 (the message
+    suggests ``threshold=``, which every caller takes)."""
+    hint = ", or pass threshold= to make an event of a continuous variable"
+    return guard(da, partial(binary_problem, name=name, hint=hint))
+
+
+def units_attrs(*arrays: xr.DataArray) -> dict[str, Any]:
+    """``{"units": ...}`` of the first of ``arrays`` that has units, else ``{}``."""
+    for da in arrays:
+        if da.attrs.get("units"):
+            return {"units": da.attrs["units"]}
+    return {}
 
 
 _GOLDEN = 0x9E3779B97F4A7C15

@@ -5,7 +5,7 @@ Importing :mod:`sciml.uq` registers it::
     import sciml.uq
     fc.sciml.crps(obs)                 # fc: ensemble DataArray with a member dim
     fc.sciml.rank_histogram(obs)
-    fc.sciml.plot_reliability(obs, threshold=1.0)
+    fc.sciml.plot_reliability(obs, threshold=1.0, dim="member")
     ds.sciml.crps(obs_ds)              # every variable with a member dim
 
 On a DataArray each verb calls the function of :mod:`sciml.uq` with the
@@ -24,7 +24,17 @@ from typing import TYPE_CHECKING, Any
 import xarray as xr
 
 from gpu.errors import InputError
-from sciml.uq import binary, diagnostics, energy, montecarlo, plots, scores_ensemble
+from sciml.uq import (
+    binary,
+    conformal_forecast,
+    diagnostics_rank,
+    diagnostics_reliability,
+    diagnostics_summary,
+    energy,
+    montecarlo,
+    plots,
+    scores_ensemble,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -34,38 +44,140 @@ __all__ = ["SciMLDataArrayAccessor", "SciMLDatasetAccessor"]
 
 @xr.register_dataarray_accessor("sciml")
 class SciMLDataArrayAccessor:
-    """UQ verbs on a forecast DataArray (``da.sciml``)."""
+    """UQ verbs on a forecast DataArray (``da.sciml``).
+
+    Parameters
+    ----------
+    obj : xarray.DataArray
+        The forecast: an ensemble (with a ``member`` dim), probabilities, or samples.
+    """
 
     def __init__(self, obj: xr.DataArray) -> None:
         self._obj = obj
 
     def crps(self, obs: Any, dim: str = "member", **kwargs: Any) -> xr.DataArray:
-        """CRPS of the ensemble; see :func:`sciml.uq.crps_ensemble`."""
-        return scores_ensemble.crps_ensemble(self._obj, obs, dim, **kwargs)
+        """CRPS of the ensemble.
+
+        Parameters
+        ----------
+        obs : xarray.DataArray
+            The observations: the forecast's dims without ``dim``.
+        dim : str, default "member"
+            The ensemble dim.
+        **kwargs
+            ``fair``, ``skipna``, ``backend`` of :func:`sciml.uq.crps_ensemble`.
+
+        Returns
+        -------
+        xarray.DataArray
+            The CRPS of each forecast.
+        """
+        result: xr.DataArray = scores_ensemble.crps_ensemble(self._obj, obs, dim, **kwargs)
+        return result
 
     def energy_score(
         self, obs: Any, dim: str = "member", feature_dim: str = "component", **kwargs: Any
     ) -> xr.DataArray:
-        """Energy score of the ensemble; see :func:`sciml.uq.energy_score`."""
-        return energy.energy_score(self._obj, obs, dim, feature_dim, **kwargs)
+        """Energy score of the multivariate ensemble.
+
+        Parameters
+        ----------
+        obs : xarray.DataArray
+            The observed vectors: the forecast's dims without ``dim``.
+        dim : str, default "member"
+            The ensemble dim.
+        feature_dim : str, default "component"
+            The dim of the vector components.
+        **kwargs
+            ``fair``, ``skipna``, ``backend`` of :func:`sciml.uq.energy_score`.
+
+        Returns
+        -------
+        xarray.DataArray
+            The energy score of each forecast.
+        """
+        result: xr.DataArray = energy.energy_score(self._obj, obs, dim, feature_dim, **kwargs)
+        return result
 
     def brier_score(self, obs: Any, **kwargs: Any) -> xr.DataArray:
-        """Brier score; see :func:`sciml.uq.brier_score`."""
-        return binary.brier_score(self._obj, obs, **kwargs)
+        """Brier score of probabilities, or of an ensemble with ``dim=``.
+
+        Parameters
+        ----------
+        obs : xarray.DataArray
+            Binary outcomes, or a continuous variable with ``threshold=``.
+        **kwargs
+            ``dim``, ``threshold``, ``fair``, ``skipna`` of :func:`sciml.uq.brier_score`.
+
+        Returns
+        -------
+        xarray.DataArray
+            The Brier score of each forecast.
+        """
+        result: xr.DataArray = binary.brier_score(self._obj, obs, **kwargs)
+        return result
 
     def event_probability(
         self, threshold: float | None = None, dim: str = "member", **kwargs: Any
     ) -> xr.DataArray:
-        """Fraction of members with the event; see :func:`sciml.uq.event_probability`."""
-        return binary.event_probability(self._obj, threshold, dim, **kwargs)
+        """Probability of an event: the fraction of members in which it happens.
+
+        Parameters
+        ----------
+        threshold : float, optional
+            The event is ``member >= threshold``; without it the members must be binary.
+        dim : str, default "member"
+            The ensemble dim.
+        **kwargs
+            ``skipna`` of :func:`sciml.uq.event_probability`.
+
+        Returns
+        -------
+        xarray.DataArray
+            Event probabilities in [0, 1].
+        """
+        result: xr.DataArray = binary.event_probability(self._obj, threshold, dim, **kwargs)
+        return result
 
     def rank_histogram(self, obs: Any, dim: str = "member", **kwargs: Any) -> xr.Dataset:
-        """Rank histogram; see :func:`sciml.uq.rank_histogram`."""
-        return diagnostics.rank_histogram(self._obj, obs, dim, **kwargs)
+        """Rank histogram of the ensemble with its flatness statistics.
+
+        Parameters
+        ----------
+        obs : xarray.DataArray
+            The observations: the forecast's dims without ``dim``.
+        dim : str, default "member"
+            The ensemble dim.
+        **kwargs
+            ``reduce_dims``, ``seed``, ``skipna``, ``backend`` of
+            :func:`sciml.uq.rank_histogram`.
+
+        Returns
+        -------
+        xarray.Dataset
+            See :func:`sciml.uq.rank_histogram`.
+        """
+        return diagnostics_rank.rank_histogram(self._obj, obs, dim, **kwargs)
 
     def pit(self, obs: Any, dim: str = "member", **kwargs: Any) -> xr.DataArray:
-        """Randomized PIT values; see :func:`sciml.uq.pit`."""
-        return diagnostics.pit(self._obj, obs, dim, **kwargs)
+        """Randomized PIT values of the observations in the ensemble.
+
+        Parameters
+        ----------
+        obs : xarray.DataArray
+            The observations: the forecast's dims without ``dim``.
+        dim : str, default "member"
+            The ensemble dim.
+        **kwargs
+            ``seed``, ``skipna``, ``backend`` of :func:`sciml.uq.pit`.
+
+        Returns
+        -------
+        xarray.DataArray
+            The PIT value of each case.
+        """
+        result: xr.DataArray = diagnostics_rank.pit(self._obj, obs, dim, **kwargs)
+        return result
 
     def pit_histogram(
         self,
@@ -78,14 +190,53 @@ class SciMLDataArrayAccessor:
         skipna: bool = False,
         backend: str | None = None,
     ) -> xr.Dataset:
-        """PIT histogram of the ensemble; see :func:`sciml.uq.pit` and
-        :func:`sciml.uq.pit_histogram`."""
-        values = diagnostics.pit(self._obj, obs, dim, seed=seed, skipna=skipna, backend=backend)
-        return diagnostics.pit_histogram(values, bins, reduce_dims=reduce_dims, skipna=skipna)
+        """PIT histogram of the ensemble (:func:`sciml.uq.pit`, :func:`sciml.uq.pit_histogram`).
+
+        Parameters
+        ----------
+        obs : xarray.DataArray
+            The observations: the forecast's dims without ``dim``.
+        dim : str, default "member"
+            The ensemble dim.
+        bins : int, default 10
+            Number of bins.
+        reduce_dims : str or sequence of str, optional
+            Dims pooled into one histogram; all but ``dim`` by default.
+        seed : int, default 0
+            Seed of the PIT randomization.
+        skipna : bool, default False
+            ``True``: cases with a NaN are left out; ``False``: NaN raises.
+        backend : {None, "auto", "numba", "numpy"}
+            Where the ranking loop runs.
+
+        Returns
+        -------
+        xarray.Dataset
+            See :func:`sciml.uq.pit_histogram`.
+        """
+        values = diagnostics_rank.pit(
+            self._obj, obs, dim, seed=seed, skipna=skipna, backend=backend
+        )
+        return diagnostics_rank.pit_histogram(values, bins, reduce_dims=reduce_dims, skipna=skipna)
 
     def spread_skill(self, obs: Any, dim: str = "member", **kwargs: Any) -> xr.Dataset:
-        """Spread, skill and their ratio; see :func:`sciml.uq.spread_skill`."""
-        return diagnostics.spread_skill(self._obj, obs, dim, **kwargs)
+        """Spread, skill (RMSE of the ensemble mean) and their ratio.
+
+        Parameters
+        ----------
+        obs : xarray.DataArray
+            The observations: the forecast's dims without ``dim``.
+        dim : str, default "member"
+            The ensemble dim.
+        **kwargs
+            ``reduce_dims``, ``skipna`` of :func:`sciml.uq.spread_skill`.
+
+        Returns
+        -------
+        xarray.Dataset
+            See :func:`sciml.uq.spread_skill`.
+        """
+        return diagnostics_reliability.spread_skill(self._obj, obs, dim, **kwargs)
 
     def reliability(
         self,
@@ -96,55 +247,174 @@ class SciMLDataArrayAccessor:
         dim: str | None = None,
         **kwargs: Any,
     ) -> xr.Dataset:
-        """Reliability-diagram data; see :func:`sciml.uq.reliability`.
+        """Reliability-diagram data of probabilities, or of an ensemble with ``dim=``.
 
-        With ``dim`` (an ensemble dim) the forecast probability is first the
-        fraction of members with the event (``threshold``, as for ``obs``).
+        Parameters
+        ----------
+        obs : xarray.DataArray
+            Binary outcomes, or a continuous variable with ``threshold``.
+        bins : int, default 10
+            Number of probability bins.
+        threshold : float, optional
+            The event is ``value >= threshold`` (for ``obs`` and the members).
+        dim : str, optional
+            The ensemble dim: the forecast probability is then the fraction
+            of members with the event. Without it the array holds probabilities.
+        **kwargs
+            ``reduce_dims``, ``skipna`` of :func:`sciml.uq.reliability`.
+
+        Returns
+        -------
+        xarray.Dataset
+            See :func:`sciml.uq.reliability`.
         """
         prob = self._obj
         if dim is not None:
             prob = binary.event_probability(
                 prob, threshold, dim, skipna=kwargs.get("skipna", False)
             )
-        return diagnostics.reliability(prob, obs, bins, threshold=threshold, **kwargs)
+        return diagnostics_reliability.reliability(prob, obs, bins, threshold=threshold, **kwargs)
 
     def ensemble_summary(self, dim: str = "member", **kwargs: Any) -> xr.Dataset:
-        """Ensemble mean, variance and quantiles; see :func:`sciml.uq.ensemble_summary`."""
-        return diagnostics.ensemble_summary(self._obj, dim, **kwargs)
+        """Ensemble mean, variance, standard deviation and quantiles.
+
+        Parameters
+        ----------
+        dim : str, default "member"
+            The ensemble dim.
+        **kwargs
+            ``quantiles``, ``skipna`` of :func:`sciml.uq.ensemble_summary`.
+
+        Returns
+        -------
+        xarray.Dataset
+            See :func:`sciml.uq.ensemble_summary`.
+        """
+        return diagnostics_summary.ensemble_summary(self._obj, dim, **kwargs)
 
     def entropy_decomposition(
         self, dim: str = "member", class_dim: str = "class", **kwargs: Any
     ) -> xr.Dataset:
-        """Total, aleatoric and epistemic entropy; see :func:`sciml.uq.entropy_decomposition`."""
-        return diagnostics.entropy_decomposition(self._obj, dim, class_dim, **kwargs)
+        """Total, aleatoric and epistemic entropy of a probabilistic ensemble.
+
+        Parameters
+        ----------
+        dim : str, default "member"
+            The ensemble dim.
+        class_dim : str, default "class"
+            The class dim.
+        **kwargs
+            ``base``, ``skipna`` of :func:`sciml.uq.entropy_decomposition`.
+
+        Returns
+        -------
+        xarray.Dataset
+            See :func:`sciml.uq.entropy_decomposition`.
+        """
+        return diagnostics_summary.entropy_decomposition(self._obj, dim, class_dim, **kwargs)
 
     def mc_estimate(self, dim: str | Sequence[str] = "sample", **kwargs: Any) -> xr.Dataset:
-        """Monte Carlo estimates with intervals; see :func:`sciml.uq.mc_estimate`."""
+        """Monte Carlo estimates with confidence intervals over the sample dim(s).
+
+        Parameters
+        ----------
+        dim : str or sequence of str, default "sample"
+            The sample dim(s).
+        **kwargs
+            ``quantiles``, ``thresholds``, ``confidence``, ``method`` ... of
+            :func:`sciml.uq.mc_estimate`.
+
+        Returns
+        -------
+        xarray.Dataset
+            See :func:`sciml.uq.mc_estimate`.
+        """
         return montecarlo.mc_estimate(self._obj, dim, **kwargs)
 
     def conformal_interval(
         self, obs: Any, dim: str = "member", alpha: float = 0.1, **kwargs: Any
     ) -> xr.Dataset:
-        """Conformal intervals per lead time; see
-        :func:`sciml.uq.conformal_forecast.conformal_interval`."""
-        from sciml.uq.conformal_forecast import conformal_interval
+        """Conformal intervals at every lead time of a forecast archive.
 
-        return conformal_interval(self._obj, obs, dim, alpha, **kwargs)
+        Parameters
+        ----------
+        obs : xarray.DataArray
+            The observations: the forecast's dims without ``dim``.
+        dim : str, default "member"
+            The ensemble dim (absent for point forecasts).
+        alpha : float, default 0.1
+            Miscoverage level.
+        **kwargs
+            ``sample_dim``, ``score``, ``target``, ``allow_infinite``, ``skipna``
+            of :func:`sciml.uq.conformal_interval`.
+
+        Returns
+        -------
+        xarray.Dataset
+            ``lower`` and ``upper``; see :func:`sciml.uq.conformal_interval`.
+        """
+        return conformal_forecast.conformal_interval(self._obj, obs, dim, alpha, **kwargs)
 
     def plot_rank_histogram(
         self, obs: Any, dim: str = "member", ax: Axes | None = None, **kwargs: Any
     ) -> Axes:
-        """Compute and plot the rank histogram; keyword arguments go to :meth:`rank_histogram`."""
+        """Compute and plot the rank histogram.
+
+        Parameters
+        ----------
+        obs : xarray.DataArray
+            The observations: the forecast's dims without ``dim``.
+        dim : str, default "member"
+            The ensemble dim.
+        ax : matplotlib.axes.Axes, optional
+            Where to draw; a new figure by default.
+        **kwargs
+            Passed to :meth:`rank_histogram`.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         return plots.plot_rank_histogram(self.rank_histogram(obs, dim, **kwargs), ax)
 
     def plot_reliability(self, obs: Any, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """Compute and plot the reliability diagram; keyword arguments go to :meth:`reliability`."""
+        """Compute and plot the reliability diagram.
+
+        Parameters
+        ----------
+        obs : xarray.DataArray
+            Binary outcomes, or a continuous variable with ``threshold=``.
+        ax : matplotlib.axes.Axes, optional
+            Where to draw; a new figure by default.
+        **kwargs
+            Passed to :meth:`reliability` (``dim=`` for an ensemble, ``threshold=``).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         return plots.plot_reliability(self.reliability(obs, **kwargs), ax)
 
     def plot_pit_histogram(
         self, obs: Any, dim: str = "member", ax: Axes | None = None, **kwargs: Any
     ) -> Axes:
-        """Compute and plot the PIT histogram; keyword arguments go to :meth:`pit_histogram`."""
+        """Compute and plot the PIT histogram.
+
+        Parameters
+        ----------
+        obs : xarray.DataArray
+            The observations: the forecast's dims without ``dim``.
+        dim : str, default "member"
+            The ensemble dim.
+        ax : matplotlib.axes.Axes, optional
+            Where to draw; a new figure by default.
+        **kwargs
+            Passed to :meth:`pit_histogram`.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         return plots.plot_pit_histogram(self.pit_histogram(obs, dim, **kwargs), ax)
 
 
@@ -158,7 +428,17 @@ def _obs_of(obs: Any, name: str) -> Any:
 
 @xr.register_dataset_accessor("sciml")
 class SciMLDatasetAccessor:
-    """UQ verbs mapped over the variables of a Dataset (``ds.sciml``)."""
+    """UQ verbs mapped over the variables of a Dataset (``ds.sciml``).
+
+    Scores come back as a Dataset of the same variables; pooled diagnostics
+    as one Dataset with a new ``variable`` dim. Variables without the
+    ensemble dim (or the sample dims) are left out.
+
+    Parameters
+    ----------
+    obj : xarray.Dataset
+        The forecasts, one variable each.
+    """
 
     def __init__(self, obj: xr.Dataset) -> None:
         self._obj = obj
@@ -178,67 +458,253 @@ class SciMLDatasetAccessor:
         return xr.concat(parts, dim=xr.DataArray(names, dims="variable", name="variable"))
 
     def crps(self, obs: Any, dim: str = "member", **kwargs: Any) -> xr.Dataset:
-        """CRPS of each ensemble variable; see :func:`sciml.uq.crps_ensemble`."""
+        """CRPS of each ensemble variable.
+
+        Parameters
+        ----------
+        obs : xarray.Dataset or xarray.DataArray
+            The observations: a Dataset with the forecast variables' names,
+            or one DataArray for every variable.
+        dim : str, default "member"
+            The ensemble dim.
+        **kwargs
+            As in :func:`sciml.uq.crps_ensemble`.
+
+        Returns
+        -------
+        xarray.Dataset
+            The CRPS of each forecast, one variable each.
+        """
         return self._scores(lambda v, o: v.sciml.crps(o, dim, **kwargs), obs, [dim])
 
     def energy_score(
         self, obs: Any, dim: str = "member", feature_dim: str = "component", **kwargs: Any
     ) -> xr.Dataset:
-        """Energy score of each multivariate ensemble variable (:func:`sciml.uq.energy_score`)."""
+        """Energy score of each multivariate ensemble variable.
+
+        Parameters
+        ----------
+        obs : xarray.Dataset or xarray.DataArray
+            The observations: a Dataset with the forecast variables' names,
+            or one DataArray for every variable.
+        dim : str, default "member"
+            The ensemble dim.
+        feature_dim : str, default "component"
+            The dim of the vector components.
+        **kwargs
+            As in :func:`sciml.uq.energy_score`.
+
+        Returns
+        -------
+        xarray.Dataset
+            The energy score of each forecast, one variable each.
+        """
         verb = lambda v, o: v.sciml.energy_score(o, dim, feature_dim, **kwargs)  # noqa: E731
         return self._scores(verb, obs, [dim, feature_dim])
 
     def brier_score(self, obs: Any, dim: str = "member", **kwargs: Any) -> xr.Dataset:
-        """Brier score of each ensemble variable; see :func:`sciml.uq.brier_score`."""
+        """Brier score of each ensemble variable.
+
+        Parameters
+        ----------
+        obs : xarray.Dataset or xarray.DataArray
+            The observations: a Dataset with the forecast variables' names,
+            or one DataArray for every variable.
+        dim : str, default "member"
+            The ensemble dim.
+        **kwargs
+            ``threshold``, ``fair``, ``skipna`` of :func:`sciml.uq.brier_score`.
+
+        Returns
+        -------
+        xarray.Dataset
+            The Brier score of each forecast, one variable each.
+        """
         return self._scores(lambda v, o: v.sciml.brier_score(o, dim=dim, **kwargs), obs, [dim])
 
     def rank_histogram(self, obs: Any, dim: str = "member", **kwargs: Any) -> xr.Dataset:
-        """Rank histogram of each ensemble variable along ``variable``."""
+        """Rank histogram of each ensemble variable, along a new ``variable`` dim.
+
+        Parameters
+        ----------
+        obs : xarray.Dataset or xarray.DataArray
+            The observations: a Dataset with the forecast variables' names,
+            or one DataArray for every variable.
+        dim : str, default "member"
+            The ensemble dim.
+        **kwargs
+            As in :func:`sciml.uq.rank_histogram`.
+
+        Returns
+        -------
+        xarray.Dataset
+        """
         return self._pooled(
             lambda v, n: v.sciml.rank_histogram(_obs_of(obs, n), dim, **kwargs), [dim]
         )
 
     def pit_histogram(self, obs: Any, dim: str = "member", **kwargs: Any) -> xr.Dataset:
-        """PIT histogram of each ensemble variable along ``variable``."""
+        """PIT histogram of each ensemble variable, along a new ``variable`` dim.
+
+        Parameters
+        ----------
+        obs : xarray.Dataset or xarray.DataArray
+            The observations: a Dataset with the forecast variables' names,
+            or one DataArray for every variable.
+        dim : str, default "member"
+            The ensemble dim.
+        **kwargs
+            As in :meth:`SciMLDataArrayAccessor.pit_histogram`.
+
+        Returns
+        -------
+        xarray.Dataset
+        """
         return self._pooled(
             lambda v, n: v.sciml.pit_histogram(_obs_of(obs, n), dim, **kwargs), [dim]
         )
 
     def spread_skill(self, obs: Any, dim: str = "member", **kwargs: Any) -> xr.Dataset:
-        """Spread-skill of each ensemble variable along ``variable``."""
+        """Spread-skill of each ensemble variable, along a new ``variable`` dim.
+
+        Parameters
+        ----------
+        obs : xarray.Dataset or xarray.DataArray
+            The observations: a Dataset with the forecast variables' names,
+            or one DataArray for every variable.
+        dim : str, default "member"
+            The ensemble dim.
+        **kwargs
+            As in :func:`sciml.uq.spread_skill`.
+
+        Returns
+        -------
+        xarray.Dataset
+        """
         return self._pooled(
             lambda v, n: v.sciml.spread_skill(_obs_of(obs, n), dim, **kwargs), [dim]
         )
 
     def reliability(self, obs: Any, dim: str = "member", **kwargs: Any) -> xr.Dataset:
-        """Reliability data of each ensemble variable (event fraction of the members)."""
+        """Reliability data of each ensemble variable (event fraction of the members).
+
+        Parameters
+        ----------
+        obs : xarray.Dataset or xarray.DataArray
+            The observations: a Dataset with the forecast variables' names,
+            or one DataArray for every variable.
+        dim : str, default "member"
+            The ensemble dim.
+        **kwargs
+            ``bins``, ``threshold``, ``reduce_dims``, ``skipna`` of
+            :func:`sciml.uq.reliability`.
+
+        Returns
+        -------
+        xarray.Dataset
+        """
         return self._pooled(
             lambda v, n: v.sciml.reliability(_obs_of(obs, n), dim=dim, **kwargs), [dim]
         )
 
     def ensemble_summary(self, dim: str = "member", **kwargs: Any) -> xr.Dataset:
-        """Ensemble summary of each ensemble variable along ``variable``."""
+        """Ensemble summary of each ensemble variable, along a new ``variable`` dim.
+
+        Parameters
+        ----------
+        dim : str, default "member"
+            The ensemble dim.
+        **kwargs
+            As in :func:`sciml.uq.ensemble_summary`.
+
+        Returns
+        -------
+        xarray.Dataset
+        """
         return self._pooled(lambda v, n: v.sciml.ensemble_summary(dim, **kwargs), [dim])
 
     def mc_estimate(self, dim: str | Sequence[str] = "sample", **kwargs: Any) -> xr.Dataset:
-        """Monte Carlo estimates of each variable with the sample dim(s) along ``variable``."""
+        """Monte Carlo estimates of each variable with the sample dim(s), along ``variable``.
+
+        Parameters
+        ----------
+        dim : str or sequence of str, default "sample"
+            The sample dim(s).
+        **kwargs
+            As in :func:`sciml.uq.mc_estimate`.
+
+        Returns
+        -------
+        xarray.Dataset
+        """
         dims = [dim] if isinstance(dim, str) else list(dim)
         return self._pooled(lambda v, n: v.sciml.mc_estimate(dim, **kwargs), dims)
 
     def plot_rank_histogram(
         self, obs: Any, dim: str = "member", ax: Axes | None = None, **kwargs: Any
     ) -> Axes:
-        """Rank histograms of the ensemble variables, one series each."""
+        """Rank histograms of the ensemble variables, one series each.
+
+        Parameters
+        ----------
+        obs : xarray.Dataset or xarray.DataArray
+            The observations: a Dataset with the forecast variables' names,
+            or one DataArray for every variable.
+        dim : str, default "member"
+            The ensemble dim.
+        ax : matplotlib.axes.Axes, optional
+            Where to draw; a new figure by default.
+        **kwargs
+            Passed to :meth:`rank_histogram`.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         return plots.plot_rank_histogram(self.rank_histogram(obs, dim, **kwargs), ax)
 
     def plot_reliability(
         self, obs: Any, dim: str = "member", ax: Axes | None = None, **kwargs: Any
     ) -> Axes:
-        """Reliability diagrams of the ensemble variables, one series each."""
+        """Reliability diagrams of the ensemble variables, one series each.
+
+        Parameters
+        ----------
+        obs : xarray.Dataset or xarray.DataArray
+            The observations: a Dataset with the forecast variables' names,
+            or one DataArray for every variable.
+        dim : str, default "member"
+            The ensemble dim.
+        ax : matplotlib.axes.Axes, optional
+            Where to draw; a new figure by default.
+        **kwargs
+            Passed to :meth:`reliability`.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         return plots.plot_reliability(self.reliability(obs, dim, **kwargs), ax)
 
     def plot_pit_histogram(
         self, obs: Any, dim: str = "member", ax: Axes | None = None, **kwargs: Any
     ) -> Axes:
-        """PIT histograms of the ensemble variables, one series each."""
+        """PIT histograms of the ensemble variables, one series each.
+
+        Parameters
+        ----------
+        obs : xarray.Dataset or xarray.DataArray
+            The observations: a Dataset with the forecast variables' names,
+            or one DataArray for every variable.
+        dim : str, default "member"
+            The ensemble dim.
+        ax : matplotlib.axes.Axes, optional
+            Where to draw; a new figure by default.
+        **kwargs
+            Passed to :meth:`pit_histogram`.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         return plots.plot_pit_histogram(self.pit_histogram(obs, dim, **kwargs), ax)

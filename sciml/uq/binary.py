@@ -15,6 +15,7 @@ import numpy as np
 import xarray as xr
 
 from gpu.errors import ConfigError, InputError
+from sciml.uq._checks import binary_problem
 from sciml.uq._xr import (
     Arg,
     apply_kernel,
@@ -23,6 +24,7 @@ from sciml.uq._xr import (
     check_probability,
     finish,
     flatten_leading,
+    pool_core,
     prepare,
 )
 
@@ -217,7 +219,7 @@ def _auprc_row(scores: np.ndarray, labels: np.ndarray) -> float:
 def _ranking_kernel(
     scores: np.ndarray, labels: np.ndarray, *, row: Callable[..., float], ndim: int, skipna: bool
 ) -> np.ndarray:
-    pooled = [a.reshape(*a.shape[: a.ndim - ndim], -1).astype(np.float64) for a in (scores, labels)]
+    pooled = [pool_core(a, ndim).astype(np.float64) for a in (scores, labels)]
     (s, y), lead = flatten_leading(pooled, [1, 1])
     out = np.full(s.shape[0], np.nan)
     for r in range(s.shape[0]):
@@ -225,8 +227,9 @@ def _ranking_kernel(
         if not keep.all() and not skipna:
             continue  # NaN result: the caller raises
         yr = y[r][keep]
-        if not np.isin(yr, (0.0, 1.0)).all():
-            raise InputError("obs must be binary labels 0/1 (or booleans)")
+        problem = binary_problem(yr, name="obs")
+        if problem:
+            raise InputError(problem)
         positives = yr.astype(bool)
         if positives.all() or not positives.any():
             raise InputError(

@@ -26,14 +26,15 @@ import numpy as np
 from scipy.special import expit, log_softmax, logsumexp, softmax
 
 from gpu.errors import ConfigError, InputError, NumericalInstability
-from sciml.uq._compile import compiled
+from sciml.uq._compile import loop_for
+from sciml.uq._estimators import require_fitted
 from sciml.uq.calibration_inputs import (
     CLASS_DIM,
     as_cases,
     check_binary_labels,
     check_class_labels,
     check_same_length,
-    kernel_backend,
+    drop_nan_cases,
     wrap_cases,
 )
 
@@ -42,9 +43,12 @@ __all__ = ["IsotonicCalibrator", "PlattScaler", "TemperatureScaler", "pava"]
 _PROBABILITY_ATTRS = {"units": "1", "long_name": "calibrated probability"}
 
 
-def _require_fitted(estimator: Any, attribute: str) -> None:
-    if not hasattr(estimator, attribute):
-        raise ConfigError(f"this {type(estimator).__name__} is not fitted yet: call fit first")
+def _scores_and_labels(scores: Any, y: Any, skipna: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Calibration scores (float) and binary labels (int64) of the complete cases."""
+    s, _ = as_cases(scores, "scores", allow_nan=True)
+    labels_arr, _ = as_cases(y, "y", dtype=None, allow_nan=True)
+    s, labels_arr = drop_nan_cases(("scores", s), ("y", labels_arr), skipna=skipna)
+    return s, check_binary_labels(labels_arr)
 
 
 class PlattScaler:
@@ -56,6 +60,9 @@ class PlattScaler:
         Maximum number of Newton iterations.
     tol : float, default 1e-12
         Convergence tolerance on the Newton step, relative to ``1 + max(|a|, |b|)``.
+    skipna : bool, default False
+        ``True``: :meth:`fit` leaves out the calibration cases with a NaN score
+        or label; ``False``: a NaN raises :class:`InputError`.
 
     Attributes
     ----------
@@ -73,9 +80,10 @@ class PlattScaler:
     separated calibration data.
     """
 
-    def __init__(self, *, max_iter: int = 100, tol: float = 1e-12) -> None:
+    def __init__(self, *, max_iter: int = 100, tol: float = 1e-12, skipna: bool = False) -> None:
         self.max_iter = max_iter
         self.tol = tol
+        self.skipna = skipna
 
     def fit(self, scores: Any, y: Any) -> PlattScaler:
         """Fit ``a_`` and ``b_`` on calibration scores and binary labels.
@@ -94,10 +102,7 @@ class PlattScaler:
         """
         if self.max_iter < 1:
             raise ConfigError(f"max_iter must be >= 1, got {self.max_iter}")
-        s, _ = as_cases(scores, "scores")
-        labels_arr, _ = as_cases(y, "y", dtype=None)
-        labels = check_binary_labels(labels_arr)
-        check_same_length(("scores", s), ("y", labels))
+        s, labels = _scores_and_labels(scores, y, self.skipna)
         n_pos = int(labels.sum())
         n_neg = labels.size - n_pos
         target = np.where(labels == 1, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
@@ -157,7 +162,7 @@ class PlattScaler:
         numpy.ndarray or xarray.DataArray
             Same shape as ``scores``.
         """
-        _require_fitted(self, "a_")
+        require_fitted(self, "a_")
         s, template = as_cases(scores, "scores", ndim=(1, 2, 3, 4))
         return wrap_cases(
             expit(-(self.a_ * s + self.b_)), template, name="probability", attrs=_PROBABILITY_ATTRS
@@ -216,7 +221,7 @@ def pava(values: Any, weights: Any = None, *, backend: str | None = None) -> np.
     check_same_length(("values", y), ("weights", w))
     if np.any(w <= 0):
         raise InputError("weights must be positive")
-    loop = compiled(_pava_loops) if kernel_backend(backend) == "numba" else _pava_loops
+    loop = loop_for(_pava_loops, backend)
     result: np.ndarray = loop(y, w)
     return result
 
@@ -228,6 +233,9 @@ class IsotonicCalibrator:
     ----------
     backend : {None, "auto", "numba", "numpy"}
         Where the pool-adjacent-violators loop runs.
+    skipna : bool, default False
+        ``True``: :meth:`fit` leaves out the calibration cases with a NaN score
+        or label; ``False``: a NaN raises :class:`InputError`.
 
     Attributes
     ----------
@@ -244,8 +252,9 @@ class IsotonicCalibrator:
     does with ``method="isotonic"``.
     """
 
-    def __init__(self, *, backend: str | None = None) -> None:
+    def __init__(self, *, backend: str | None = None, skipna: bool = False) -> None:
         self.backend = backend
+        self.skipna = skipna
 
     def fit(self, scores: Any, y: Any) -> IsotonicCalibrator:
         """Fit the isotonic map on calibration scores and binary labels.
@@ -262,10 +271,7 @@ class IsotonicCalibrator:
         IsotonicCalibrator
             ``self``.
         """
-        s, _ = as_cases(scores, "scores")
-        labels_arr, _ = as_cases(y, "y", dtype=None)
-        labels = check_binary_labels(labels_arr)
-        check_same_length(("scores", s), ("y", labels))
+        s, labels = _scores_and_labels(scores, y, self.skipna)
         distinct, group, counts = np.unique(s, return_inverse=True, return_counts=True)
         means = np.bincount(group.ravel(), weights=labels, minlength=distinct.size) / counts
         self.thresholds_ = distinct
@@ -285,21 +291,23 @@ class IsotonicCalibrator:
         numpy.ndarray or xarray.DataArray
             Same shape as ``scores``.
         """
-        _require_fitted(self, "values_")
+        require_fitted(self, "values_")
         s, template = as_cases(scores, "scores", ndim=(1, 2, 3, 4))
         calibrated = np.interp(s, self.thresholds_, self.values_)
         return wrap_cases(calibrated, template, name="probability", attrs=_PROBABILITY_ATTRS)
 
 
-def _as_logit_matrix(logits: Any, class_dim: str) -> tuple[np.ndarray, Any, bool]:
+def _as_logit_matrix(
+    logits: Any, class_dim: str, *, allow_nan: bool = False
+) -> tuple[np.ndarray, Any, bool]:
     """Logits as an (n, K) matrix; a 1-D input is binary, with class-0 logit 0."""
-    z, template = as_cases(logits, "logits", ndim=(1, 2))
+    z, template = as_cases(logits, "logits", ndim=(1, 2), allow_nan=allow_nan)
     if template is not None and z.ndim == 2 and template.dims[1] != class_dim:
         raise InputError(
             f"logits have dims {template.dims}: the class axis must be named {class_dim!r}"
         )
-    if not np.all(np.isfinite(z)):
-        raise InputError("logits must be finite")
+    if np.isinf(z).any():
+        raise InputError("logits must be finite: clip them or drop the cases with infinite ones")
     binary = z.ndim == 1
     if binary:
         z = np.stack([np.zeros_like(z), z], axis=1)
@@ -319,6 +327,9 @@ class TemperatureScaler:
         Maximum number of safeguarded Newton iterations.
     tol : float, default 1e-12
         Relative tolerance on ``1/T``.
+    skipna : bool, default False
+        ``True``: :meth:`fit` leaves out the calibration cases with a NaN logit
+        or label; ``False``: a NaN raises :class:`InputError`.
 
     Attributes
     ----------
@@ -337,10 +348,18 @@ class TemperatureScaler:
     that always rank the true class first (``T -> 0``).
     """
 
-    def __init__(self, *, class_dim: str = CLASS_DIM, max_iter: int = 100, tol: float = 1e-12):
+    def __init__(
+        self,
+        *,
+        class_dim: str = CLASS_DIM,
+        max_iter: int = 100,
+        tol: float = 1e-12,
+        skipna: bool = False,
+    ) -> None:
         self.class_dim = class_dim
         self.max_iter = max_iter
         self.tol = tol
+        self.skipna = skipna
 
     def fit(self, logits: Any, y: Any) -> TemperatureScaler:
         """Fit the temperature on calibration logits and labels.
@@ -357,10 +376,10 @@ class TemperatureScaler:
         TemperatureScaler
             ``self``.
         """
-        z, _, _ = _as_logit_matrix(logits, self.class_dim)
-        labels_arr, _ = as_cases(y, "y", dtype=None)
+        z, _, _ = _as_logit_matrix(logits, self.class_dim, allow_nan=True)
+        labels_arr, _ = as_cases(y, "y", dtype=None, allow_nan=True)
+        z, labels_arr = drop_nan_cases(("logits", z), ("y", labels_arr), skipna=self.skipna)
         labels = check_class_labels(labels_arr, z.shape[1])
-        check_same_length(("logits", z), ("y", labels))
         z_true = z[np.arange(len(z)), labels]
 
         def slope_and_curvature(beta: float) -> tuple[float, float]:
@@ -424,7 +443,7 @@ class TemperatureScaler:
             ``(m, K)`` class probabilities, or ``(m,)`` probabilities of class 1
             for 1-D log-odds.
         """
-        _require_fitted(self, "temperature_")
+        require_fitted(self, "temperature_")
         z, template, binary = _as_logit_matrix(logits, self.class_dim)
         if binary:
             proba = expit(z[:, 1] / self.temperature_)
@@ -447,7 +466,7 @@ class TemperatureScaler:
         float
             The mean negative log-likelihood (nats).
         """
-        _require_fitted(self, "temperature_")
+        require_fitted(self, "temperature_")
         z, _, _ = _as_logit_matrix(logits, self.class_dim)
         labels = check_class_labels(as_cases(y, "y", dtype=None)[0], z.shape[1])
         check_same_length(("logits", z), ("y", labels))

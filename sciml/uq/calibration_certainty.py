@@ -17,13 +17,9 @@ import numpy as np
 import xarray as xr
 
 from gpu.errors import InputError
+from sciml.uq._checks import check_levels
 from sciml.uq.binary import auprc, auroc
-from sciml.uq.calibration_inputs import (
-    SAMPLE_DIM,
-    as_cases,
-    check_binary_labels,
-    check_same_length,
-)
+from sciml.uq.calibration_inputs import SAMPLE_DIM, as_cases, check_binary_labels, drop_nan_cases
 
 __all__ = ["certainty_threshold_analysis"]
 
@@ -42,6 +38,7 @@ def certainty_threshold_analysis(
     certainty: Any = None,
     thresholds: Any = None,
     dim: str = SAMPLE_DIM,
+    skipna: bool = False,
 ) -> xr.Dataset:
     """Discrimination (AUROC, AUPRC) versus the fraction of cases retained.
 
@@ -60,6 +57,9 @@ def certainty_threshold_analysis(
         quantiles of ``certainty``.
     dim : str, default "sample"
         Case dimension of DataArray inputs.
+    skipna : bool, default False
+        ``True``: cases with a NaN probability, label or certainty are left
+        out; ``False``: a NaN raises :class:`InputError`.
 
     Returns
     -------
@@ -76,10 +76,10 @@ def certainty_threshold_analysis(
     >>> bool(out.auroc[-1] > out.auroc[0])
     True
     """
-    s, _ = as_cases(p, "p", dim=dim)
-    labels = check_binary_labels(as_cases(y, "y", dim=dim, dtype=None)[0])
-    check_same_length(("p", s), ("y", labels))
+    s, _ = as_cases(p, "p", dim=dim, allow_nan=True)
+    labels_arr, _ = as_cases(y, "y", dim=dim, dtype=None, allow_nan=True)
     if certainty is None:
+        s, labels_arr = drop_nan_cases(("p", s), ("y", labels_arr), skipna=skipna)
         if s.min() < 0.0 or s.max() > 1.0:
             raise InputError(
                 "the default certainty max(p, 1 - p) needs probabilities in [0, 1]: "
@@ -87,14 +87,15 @@ def certainty_threshold_analysis(
             )
         sure = np.maximum(s, 1.0 - s)
     else:
-        sure, _ = as_cases(certainty, "certainty", dim=dim)
-        check_same_length(("p", s), ("certainty", sure))
+        sure, _ = as_cases(certainty, "certainty", dim=dim, allow_nan=True)
+        s, labels_arr, sure = drop_nan_cases(
+            ("p", s), ("y", labels_arr), ("certainty", sure), skipna=skipna
+        )
+    labels = check_binary_labels(labels_arr)
     if thresholds is None:
         levels = np.unique(np.quantile(sure, np.linspace(0.0, 0.9, 10), method="lower"))
     else:
-        levels = np.atleast_1d(np.asarray(thresholds, dtype=np.float64))
-        if levels.ndim != 1 or np.isnan(levels).any():
-            raise InputError("thresholds must be a 1-D sequence of numbers without NaN")
+        levels = check_levels(thresholds, "thresholds", unit_interval=False)
     retained = np.empty(levels.size, dtype=np.int64)
     roc = np.empty(levels.size)
     pr = np.empty(levels.size)

@@ -19,9 +19,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from gpu._optional import module_available
-from gpu.backends import get_backend
 from gpu.errors import ConfigError, InputError
+from sciml.uq._checks import binary_problem, probability_problem
 
 __all__ = [
     "CLASS_DIM",
@@ -32,7 +31,7 @@ __all__ = [
     "check_class_labels",
     "check_probabilities",
     "check_same_length",
-    "kernel_backend",
+    "drop_nan_cases",
     "wrap_cases",
 ]
 
@@ -163,14 +162,50 @@ def check_same_length(*pairs: tuple[str, np.ndarray]) -> int:
     return next(iter(lengths.values()))
 
 
-def check_probabilities(p: np.ndarray, name: str) -> np.ndarray:
-    """Raise :class:`InputError` unless every value of ``p`` lies in [0, 1]."""
-    finite = p[~np.isnan(p)]
-    if finite.size and (finite.min() < 0.0 or finite.max() > 1.0):
+def drop_nan_cases(*named: tuple[str, np.ndarray], skipna: bool) -> list[np.ndarray]:
+    """The arrays without the cases that have a NaN in any of them.
+
+    Parameters
+    ----------
+    *named : (str, numpy.ndarray)
+        Name and array, case axis first, all with the same number of cases.
+    skipna : bool
+        ``True``: leave the incomplete cases out; ``False``: raise if there are any.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        The arrays, in order, restricted to the complete cases.
+
+    Raises
+    ------
+    InputError
+        Different numbers of cases; a NaN with ``skipna=False``; no complete case.
+    """
+    n = check_same_length(*named)
+    keep = np.ones(n, dtype=bool)
+    holes = []
+    for name, arr in named:
+        if arr.dtype.kind == "f":
+            missing = np.isnan(arr.reshape(n, -1)).any(axis=1)
+            if missing.any():
+                keep &= ~missing
+                holes.append(name)
+    if holes and not skipna:
         raise InputError(
-            f"{name} must be probabilities in [0, 1], got values in "
-            f"[{finite.min():.6g}, {finite.max():.6g}]: pass probabilities, not scores or logits"
+            f"{n - int(keep.sum())} case(s) have NaN in {', '.join(holes)}: pass skipna=True "
+            "to leave them out, or drop or impute them first"
         )
+    if not keep.any():
+        raise InputError(f"every case has a NaN in {', '.join(holes)}: nothing is left to fit")
+    return [arr if keep.all() else arr[keep] for _, arr in named]
+
+
+def check_probabilities(p: np.ndarray, name: str) -> np.ndarray:
+    """Raise :class:`InputError` unless every non-NaN value of ``p`` lies in [0, 1]."""
+    problem = probability_problem(p, name=name)
+    if problem:
+        raise InputError(problem)
     return p
 
 
@@ -182,18 +217,11 @@ def check_binary_labels(y: Any, name: str = "y") -> np.ndarray:
     it could swap the classes.
     """
     arr = np.asarray(y)
-    if arr.dtype == bool:
-        return arr.astype(np.int64)
-    if arr.dtype.kind not in "iuf":
-        raise InputError(f"{name} must hold binary labels 0/1, got dtype {arr.dtype}")
     if arr.dtype.kind == "f" and np.isnan(arr).any():
         raise InputError(f"{name} contains NaN: drop the unlabelled cases first")
-    bad = np.setdiff1d(np.unique(arr), [0, 1])
-    if bad.size:
-        raise InputError(
-            f"{name} must hold binary labels 0/1, found {bad[:5].tolist()}: "
-            "encode the positive class as 1 and the other as 0"
-        )
+    problem = binary_problem(arr, name=name)
+    if problem:
+        raise InputError(problem)
     return arr.astype(np.int64)
 
 
@@ -229,34 +257,3 @@ def check_alpha(alpha: Any, name: str = "alpha") -> float:
             f"0.1 asks for 90% coverage), got {value}"
         )
     return value
-
-
-def kernel_backend(name: str | None) -> str:
-    """Resolve the backend of a loop kernel: ``"numba"`` (compiled) or ``"numpy"`` (reference).
-
-    Parameters
-    ----------
-    name : {None, "auto", "numba", "numpy"}
-        ``None`` and ``"auto"`` pick numba when it is installed.
-
-    Returns
-    -------
-    str
-        ``"numba"`` or ``"numpy"``.
-
-    Raises
-    ------
-    ConfigError
-        Any other backend (these kernels run on the CPU only).
-    MissingExtra
-        ``"numba"`` asked for but not installed.
-    """
-    if name is None or name == "auto":
-        return "numba" if module_available("numba") else "numpy"
-    if name not in ("numba", "numpy"):
-        raise ConfigError(
-            f"backend={name!r} is not available for this computation: "
-            "use 'numba' (compiled loops), 'numpy' (reference) or 'auto'"
-        )
-    get_backend(name)  # raises MissingExtra for a missing numba
-    return name

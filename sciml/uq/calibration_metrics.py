@@ -9,9 +9,10 @@
   bins, unweighted mean over bins (and over classes for multi-class input).
 
 Bins are right-closed, ``(e_{b-1}, e_b]`` with ``0`` in the first, like
-scikit-learn's ``calibration_curve``. Inputs are arrays or DataArrays with a
-``sample`` dim (``class`` for the class axis); a DataArray with further dims
-(lead time, location ...) gives one value per position along them.
+scikit-learn's ``calibration_curve`` and :func:`sciml.uq.reliability`.
+Inputs are arrays or DataArrays with a ``sample`` dim (``class`` for the
+class axis); a DataArray with further dims (lead time, location ...) gives
+one value per position along them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import numpy as np
 import xarray as xr
 
 from gpu.errors import ConfigError, InputError
+from sciml.uq._checks import check_count
+from sciml.uq._histograms import probability_bin
 from sciml.uq.calibration_inputs import (
     CLASS_DIM,
     SAMPLE_DIM,
@@ -33,12 +36,6 @@ from sciml.uq.calibration_inputs import (
 )
 
 __all__ = ["ace", "ece", "top_label_ece"]
-
-
-def _check_bins(n_bins: Any) -> int:
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ConfigError(f"n_bins must be a positive integer, got {n_bins!r}")
-    return int(n_bins)
 
 
 def _prepare(p: Any, y: Any, *, multiclass: bool, skipna: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -66,15 +63,14 @@ def _prepare(p: Any, y: Any, *, multiclass: bool, skipna: bool) -> tuple[np.ndar
     return probs, labels
 
 
-def _bin_index(values: np.ndarray, n_bins: int) -> np.ndarray:
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    return np.searchsorted(edges[1:-1], values, side="left")
+def _bin(values: np.ndarray, n_bins: int) -> np.ndarray:
+    return probability_bin(values, n_bins).astype(np.int64)
 
 
 def _ece_values(p: np.ndarray, y: np.ndarray, n_bins: int, skipna: bool) -> float:
     probs, labels = _prepare(p, y, multiclass=False, skipna=skipna)
     labels = check_binary_labels(labels, "labels")
-    gap = np.bincount(_bin_index(probs, n_bins), weights=labels - probs, minlength=n_bins)
+    gap = np.bincount(_bin(probs, n_bins), weights=labels - probs, minlength=n_bins)
     return float(np.abs(gap).sum() / len(probs))
 
 
@@ -89,7 +85,7 @@ def _top_label_values(
     predicted = np.argmax(probs, axis=1)
     confidence = probs[np.arange(len(probs)), predicted]
     correct = (predicted == labels).astype(np.float64)
-    cell = predicted * n_bins + _bin_index(confidence, n_bins)
+    cell = predicted * n_bins + _bin(confidence, n_bins)
     gap = np.bincount(cell, weights=correct - confidence, minlength=n_classes * n_bins)
     per_class = np.abs(gap.reshape(n_classes, n_bins)).sum(axis=1)
     counts = np.bincount(predicted, minlength=n_classes)
@@ -193,7 +189,7 @@ def ece(p: Any, y: Any, *, n_bins: int = 15, dim: str = SAMPLE_DIM, skipna: bool
     >>> float(ece([0.2, 0.8, 0.9, 0.1], [0, 1, 1, 0], n_bins=2))
     0.15
     """
-    bins = _check_bins(n_bins)
+    bins = check_count(n_bins, "n_bins")
     return _apply(
         _ece_values,
         p,
@@ -254,7 +250,7 @@ def top_label_ece(
     confidence over all cases together; that one is
     ``ece(p.max(axis=1), p.argmax(axis=1) == y)``.
     """
-    bins = _check_bins(n_bins)
+    bins = check_count(n_bins, "n_bins")
     if average not in ("weighted", "macro"):
         raise ConfigError(f"average must be 'weighted' or 'macro', got {average!r}")
     return _apply(
@@ -305,7 +301,7 @@ def ace(
     float or xarray.DataArray
         The ACE.
     """
-    bins = _check_bins(n_bins)
+    bins = check_count(n_bins, "n_bins")
     return _apply(
         _ace_values,
         p,

@@ -28,8 +28,10 @@ from typing import Any
 import numpy as np
 
 from gpu.errors import ConfigError, InputError
-from sciml.uq._compile import compiled
-from sciml.uq.calibration_inputs import as_cases, check_alpha, check_same_length, kernel_backend
+from sciml.uq._compile import loop_for
+from sciml.uq._estimators import require_fitted
+from sciml.uq.calibration_inputs import as_cases, check_alpha, check_same_length
+from sciml.uq.conformal_base import conformal_rank
 
 __all__ = ["AdaptiveConformal"]
 
@@ -169,7 +171,7 @@ class AdaptiveConformal:
         used = np.empty((steps, n_out))
         covered = np.empty((steps, n_out), dtype=np.bool_)
         window = 0 if self.window is None else int(self.window)
-        loop = compiled(_aci_loops) if kernel_backend(self.backend) == "numba" else _aci_loops
+        loop = loop_for(_aci_loops, self.backend)
         loop(
             np.ascontiguousarray(self.scores_),
             np.ascontiguousarray(pred),
@@ -232,7 +234,7 @@ class AdaptiveConformal:
         AdaptiveConformal
             ``self``, with the new steps appended to ``lower_`` etc.
         """
-        self._require_fitted()
+        require_fitted(self, "alpha_t_")
         pred, obs, multi = self._series(y_pred, y)
         if multi != self.multi_output_ or pred.shape[1] != self.alpha_t_.size:
             raise InputError("update needs series of the same shape as those given to fit")
@@ -248,10 +250,6 @@ class AdaptiveConformal:
     def _shape(self, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
         return arrays if self.multi_output_ else tuple(a[:, 0] for a in arrays)
 
-    def _require_fitted(self) -> None:
-        if not hasattr(self, "alpha_t_"):
-            raise ConfigError("this AdaptiveConformal is not fitted yet: call fit first")
-
     def predict_interval(self, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
         """The interval for the next step at the current level ``alpha_t_``.
 
@@ -266,7 +264,7 @@ class AdaptiveConformal:
             Bounds (infinite while ``alpha_t <= 0`` or the history is short;
             ``lower > upper`` — an empty set — while ``alpha_t >= 1``).
         """
-        self._require_fitted()
+        require_fitted(self, "alpha_t_")
         pred = np.asarray(y_pred, dtype=np.float64).reshape(-1)
         if pred.size != self.alpha_t_.size:
             raise InputError(f"expected {self.alpha_t_.size} forecast value(s), got {pred.size}")
@@ -278,7 +276,7 @@ class AdaptiveConformal:
             elif level <= 0.0:
                 half[j] = np.inf
             else:
-                rank = math.ceil(round((count + 1) * (1.0 - level), 9))
+                rank = conformal_rank(count, level)
                 half[j] = np.inf if rank > count else np.sort(self.scores_[:, j])[rank - 1]
         lower, upper = pred - half, pred + half
         if self.multi_output_:

@@ -10,8 +10,6 @@ the infinite interval with ``allow_infinite=True``.
 
 from __future__ import annotations
 
-import copy
-import math
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +17,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from gpu.errors import ConfigError, InputError
+from gpu.errors import InputError
 from sciml.uq.calibration_inputs import as_cases
 
 __all__ = [
@@ -27,20 +25,37 @@ __all__ = [
     "as_features",
     "conformal_quantile",
     "conformal_rank",
+    "conformal_ranks",
     "coverage_probability",
-    "fit_copy",
     "min_calibration_size",
-    "split_indices",
+    "too_few",
 ]
 
 
-def conformal_rank(n: int, alpha: float) -> int:
-    """The rank ``ceil((n + 1)(1 - alpha))`` of the split-conformal quantile (may exceed ``n``).
+def conformal_ranks(n: np.ndarray, alpha: float) -> np.ndarray:
+    """The ranks ``ceil((n + 1)(1 - alpha))`` of the split-conformal quantile (may exceed ``n``).
 
     The product is rounded to 9 decimals first, so that levels like
     ``(n + 1) * 0.95 = 19`` are not pushed up by floating-point error.
+
+    Parameters
+    ----------
+    n : numpy.ndarray
+        Numbers of calibration points (any shape).
+    alpha : float
+        Miscoverage level.
+
+    Returns
+    -------
+    numpy.ndarray
+        The ranks, int64, shaped like ``n``.
     """
-    return math.ceil(round((n + 1) * (1.0 - alpha), 9))
+    return np.ceil(np.round((np.asarray(n) + 1) * (1.0 - alpha), 9)).astype(np.int64)
+
+
+def conformal_rank(n: int, alpha: float) -> int:
+    """The rank ``ceil((n + 1)(1 - alpha))`` of one calibration set (:func:`conformal_ranks`)."""
+    return int(conformal_ranks(np.asarray(n), alpha))
 
 
 def coverage_probability(n: int, alpha: float) -> float:
@@ -64,18 +79,18 @@ def coverage_probability(n: int, alpha: float) -> float:
 
 def min_calibration_size(alpha: float) -> int:
     """The fewest calibration points with a finite split-conformal bound at ``1 - alpha``."""
-    n = max(1, math.ceil(round(1.0 / alpha - 1.0, 9)))
+    n = max(1, int(np.ceil(np.round(1.0 / alpha - 1.0, 9))))
     while conformal_rank(n, alpha) > n:
         n += 1
     return n
 
 
-def _too_few(n: int, alpha: float) -> InputError:
+def too_few(n: int, alpha: float, what: str = "calibration point(s)") -> InputError:
+    """The error for ``n`` cases, too few for a finite conformal bound at level ``1 - alpha``."""
     return InputError(
-        f"{n} calibration point(s) are too few for coverage {1 - alpha:g}: the conformal "
-        f"quantile needs at least {min_calibration_size(alpha)} "
-        "(add calibration data, raise alpha, or pass allow_infinite=True to get "
-        "infinite bounds)"
+        f"{n} {what} are too few for coverage {1 - alpha:g}: the conformal quantile needs "
+        f"at least {min_calibration_size(alpha)} (add calibration data, raise alpha, or pass "
+        "allow_infinite=True to get infinite bounds)"
     )
 
 
@@ -109,56 +124,17 @@ def conformal_quantile(
     k = conformal_rank(n, alpha)
     if k > n:
         if not allow_infinite:
-            raise _too_few(n, alpha)
+            raise too_few(n, alpha)
         shape = scores.shape[:axis] + scores.shape[axis + 1 :]
         return np.full(shape, np.inf)
     return np.take(np.partition(scores, k - 1, axis=axis), k - 1, axis=axis)
 
 
-def fit_copy(estimator: Any, X: Any, y: Any) -> Any:
-    """Fit a deep copy of ``estimator`` (the one passed in stays untouched) and return it."""
-    if not (hasattr(estimator, "fit") and hasattr(estimator, "predict")):
-        raise ConfigError(
-            f"{type(estimator).__name__} is not an estimator: it needs fit and predict methods"
-        )
-    model = copy.deepcopy(estimator)
-    model.fit(X, y)
-    return model
-
-
-def split_indices(
-    n: int, cal_size: float, random_state: int | np.random.SeedSequence | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Random split of ``n`` cases into (training, calibration) index arrays.
-
-    Parameters
-    ----------
-    n : int
-        Number of cases.
-    cal_size : float
-        Fraction in (0, 1) held out for calibration.
-    random_state : int, SeedSequence or None
-        Seed of the permutation.
-
-    Returns
-    -------
-    train, cal : numpy.ndarray
-        Index arrays.
-    """
-    if not 0.0 < cal_size < 1.0:
-        raise ConfigError(f"cal_size must lie in (0, 1), got {cal_size!r}")
-    n_cal = round(cal_size * n)
-    if n_cal < 1 or n_cal >= n:
-        raise InputError(
-            f"cal_size={cal_size} of {n} cases leaves an empty training or calibration part"
-        )
-    order = np.random.default_rng(random_state).permutation(n)
-    return order[n_cal:], order[:n_cal]
-
-
-def as_features(X: Any, dim: str, name: str = "X") -> tuple[Any, xr.DataArray | None]:
+def as_features(
+    X: Any, dim: str, name: str = "X", *, allow_nan: bool = False
+) -> tuple[Any, xr.DataArray | None]:
     """Features for an estimator (case axis first, dtype kept) and the DataArray template if any."""
-    return as_cases(X, name, dim=dim, ndim=(1, 2), dtype=None)
+    return as_cases(X, name, dim=dim, ndim=(1, 2), dtype=None, allow_nan=allow_nan)
 
 
 @dataclass(frozen=True)
@@ -183,7 +159,7 @@ class TargetLayout:
     attrs: dict[Hashable, Any]
 
     @classmethod
-    def of(cls, y: Any, dim: str) -> tuple[np.ndarray, TargetLayout]:
+    def of(cls, y: Any, dim: str, *, allow_nan: bool = False) -> tuple[np.ndarray, TargetLayout]:
         """Target values (case axis first) and their layout.
 
         Parameters
@@ -192,8 +168,17 @@ class TargetLayout:
             ``(n,)`` or ``(n, d)`` (multi-output).
         dim : str
             Case dimension of a DataArray.
+        allow_nan : bool, default False
+            Accept NaN (the caller drops those cases).
+
+        Returns
+        -------
+        values : numpy.ndarray
+            The target, case axis first.
+        layout : TargetLayout
+            Its dims, coordinates and attributes.
         """
-        values, template = as_cases(y, "y", dim=dim, ndim=(1, 2))
+        values, template = as_cases(y, "y", dim=dim, ndim=(1, 2), allow_nan=allow_nan)
         multi = values.ndim == 2
         if template is None:
             return values, cls(multi, ("output",) if multi else (), {}, {})

@@ -21,6 +21,7 @@ import numpy as np
 import xarray as xr
 
 from gpu.errors import ConfigError, InputError
+from sciml.uq._estimators import fit_copy, require_fitted, split_indices
 from sciml.uq.calibration_inputs import (
     CLASS_DIM,
     SAMPLE_DIM,
@@ -28,9 +29,9 @@ from sciml.uq.calibration_inputs import (
     check_alpha,
     check_class_labels,
     check_probabilities,
-    check_same_length,
+    drop_nan_cases,
 )
-from sciml.uq.conformal_base import conformal_quantile, fit_copy, split_indices
+from sciml.uq.conformal_base import conformal_quantile
 
 __all__ = ["ConformalClassifier", "class_scores"]
 
@@ -86,6 +87,9 @@ class ConformalClassifier:
     allow_infinite : bool, default False
         Give the full set of classes when calibration is too small for the
         level, instead of raising :class:`InputError`.
+    skipna : bool, default False
+        ``True``: :meth:`fit` leaves out the cases with a NaN feature,
+        probability or label; ``False``: a NaN raises :class:`InputError`.
     dim, class_dim : str
         Case and class dimensions of DataArray inputs.
 
@@ -112,6 +116,7 @@ class ConformalClassifier:
         cal_size: float = 0.5,
         random_state: int | np.random.SeedSequence | None = None,
         allow_infinite: bool = False,
+        skipna: bool = False,
         dim: str = SAMPLE_DIM,
         class_dim: str = CLASS_DIM,
     ) -> None:
@@ -123,6 +128,7 @@ class ConformalClassifier:
         self.cal_size = cal_size
         self.random_state = random_state
         self.allow_infinite = allow_infinite
+        self.skipna = skipna
         self.dim = dim
         self.class_dim = class_dim
 
@@ -169,18 +175,19 @@ class ConformalClassifier:
         if self.randomized and self.method != "aps":
             raise ConfigError("randomized=True applies to method='aps' only")
         self.rng_ = np.random.default_rng(self.random_state)
-        labels, _ = as_cases(y, "y", dim=self.dim, dtype=None)
+        labels, _ = as_cases(y, "y", dim=self.dim, dtype=None, allow_nan=True)
+        if self.estimator is None:
+            cal_X, _ = as_cases(X, "probabilities", dim=self.dim, ndim=(2,), allow_nan=True)
+        else:
+            cal_X, _ = as_cases(X, "X", dim=self.dim, ndim=(1, 2), dtype=None, allow_nan=True)
+        cal_X, labels = drop_nan_cases(("X", cal_X), ("y", labels), skipna=self.skipna)
         if self.estimator is None or self.prefit:
             self.estimator_ = self.estimator
-            cal_X: Any = X
         else:
-            features, _ = as_cases(X, "X", dim=self.dim, ndim=(1, 2), dtype=None)
-            n = check_same_length(("X", features), ("y", labels))
-            train, cal = split_indices(n, self.cal_size, self.random_state)
-            self.estimator_ = fit_copy(self.estimator, features[train], labels[train])
-            cal_X, labels = features[cal], labels[cal]
+            train, cal = split_indices(len(labels), self.cal_size, self.random_state)
+            self.estimator_ = fit_copy(self.estimator, cal_X[train], labels[train])
+            cal_X, labels = cal_X[cal], labels[cal]
         proba, _ = self._proba(cal_X)
-        check_same_length(("X", proba), ("y", labels))
         if self.estimator_ is not None and hasattr(self.estimator_, "classes_"):
             self.classes_ = np.asarray(self.estimator_.classes_)
             index = np.searchsorted(self.classes_, labels)
@@ -211,8 +218,7 @@ class ConformalClassifier:
         numpy.ndarray or xarray.DataArray, shape (m, K), bool
             Membership of each class (columns in the order of ``classes_``).
         """
-        if not hasattr(self, "quantile_"):
-            raise ConfigError("this ConformalClassifier is not fitted yet: call fit first")
+        require_fitted(self, "quantile_")
         proba, template = self._proba(X)
         sets = class_scores(proba, self.method, self._uniform(len(proba))) <= self.quantile_
         if template is None:

@@ -33,17 +33,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from gpu.errors import ConfigError, InputError
-from sciml.uq._compile import compiled
-from sciml.uq.calibration_inputs import SAMPLE_DIM, check_alpha, kernel_backend
-from sciml.uq.conformal_base import (
-    TargetLayout,
-    as_features,
-    conformal_rank,
-    fit_copy,
-    min_calibration_size,
-)
-from sciml.uq.conformal_regression import predict_target
+from gpu.errors import ConfigError
+from sciml.uq._compile import compiled, kernel_backend
+from sciml.uq._estimators import fit_copy, fold_indices, require_fitted
+from sciml.uq.calibration_inputs import SAMPLE_DIM, check_alpha
+from sciml.uq.conformal_base import as_features, conformal_rank, too_few
+from sciml.uq.conformal_regression import complete_training_data, predict_target
 
 __all__ = ["CVPlusRegressor", "cv_plus_bounds"]
 
@@ -142,10 +137,7 @@ def cv_plus_bounds(
     k_upper = conformal_rank(n, alpha)
     if k_upper > n:
         if not allow_infinite:
-            raise InputError(
-                f"{n} training cases are too few for CV+ at coverage {1 - alpha:g}: at least "
-                f"{min_calibration_size(alpha)} are needed (or pass allow_infinite=True)"
-            )
+            raise too_few(n, alpha, "training cases")
         return np.full(m, -np.inf), np.full(m, np.inf)
     need = n + 1 - k_upper  # rank of the lower bound from below = of the upper from above
     lower = np.empty(m)
@@ -197,6 +189,9 @@ class CVPlusRegressor:
         Bound computation (see :func:`cv_plus_bounds`).
     allow_infinite : bool, default False
         Give infinite intervals when the training set is too small for the level.
+    skipna : bool, default False
+        ``True``: :meth:`fit` leaves out the cases with a NaN feature or target;
+        ``False``: a NaN raises :class:`InputError`.
     dim : str, default "sample"
         Case dimension of DataArray inputs.
 
@@ -221,6 +216,7 @@ class CVPlusRegressor:
         max_memory_mb: float = 256.0,
         backend: str | None = None,
         allow_infinite: bool = False,
+        skipna: bool = False,
         dim: str = SAMPLE_DIM,
     ) -> None:
         self.estimator = estimator
@@ -231,22 +227,8 @@ class CVPlusRegressor:
         self.max_memory_mb = max_memory_mb
         self.backend = backend
         self.allow_infinite = allow_infinite
+        self.skipna = skipna
         self.dim = dim
-
-    def _n_folds(self, n: int) -> int:
-        if self.n_splits == "jackknife":
-            return n
-        if (
-            isinstance(self.n_splits, bool)
-            or not isinstance(self.n_splits, (int, np.integer))
-            or self.n_splits < 2
-        ):
-            raise ConfigError(
-                f"n_splits must be an integer >= 2 or 'jackknife', got {self.n_splits!r}"
-            )
-        if self.n_splits > n:
-            raise InputError(f"{n} cases cannot be split into {self.n_splits} folds")
-        return int(self.n_splits)
 
     def fit(self, X: Any, y: Any) -> CVPlusRegressor:
         """Fit one model per fold and store the sorted out-of-fold residuals.
@@ -267,15 +249,11 @@ class CVPlusRegressor:
         if not self.max_memory_mb > 0:
             raise ConfigError(f"max_memory_mb must be positive, got {self.max_memory_mb!r}")
         kernel_backend(self.backend)
-        target, layout = TargetLayout.of(y, self.dim)
-        features, _ = as_features(X, self.dim)
+        features, target, layout = complete_training_data(X, y, self.dim, self.skipna)
         n = len(target)
-        if len(features) != n:
-            raise InputError(f"X has {len(features)} cases but y has {n}")
-        n_folds = self._n_folds(n)
-        rng = np.random.default_rng(self.random_state)
-        order = rng.permutation(n) if self.shuffle else np.arange(n)
-        folds = np.array_split(order, n_folds)
+        n_splits = n if self.n_splits == "jackknife" else self.n_splits
+        folds = fold_indices(n, n_splits, self.random_state, shuffle=self.shuffle)
+        n_folds = len(folds)
         target_2d = target.reshape(n, -1)
         residuals = np.empty_like(target_2d)
         self.estimators_: list[Any] = []
@@ -295,13 +273,20 @@ class CVPlusRegressor:
         self.layout_ = layout
         return self
 
-    def _require_fitted(self) -> None:
-        if not hasattr(self, "estimators_"):
-            raise ConfigError("this CVPlusRegressor is not fitted yet: call fit first")
-
     def predict(self, X: Any) -> Any:
-        """Point prediction: the mean of the ``K`` fold models."""
-        self._require_fitted()
+        """Point prediction: the mean of the ``K`` fold models.
+
+        Parameters
+        ----------
+        X : array_like or xarray.DataArray
+            Features of the new cases.
+
+        Returns
+        -------
+        numpy.ndarray or xarray.DataArray
+            Predictions, shape ``(m,)`` or ``(m, d)``.
+        """
+        require_fitted(self, "estimators_")
         features, template = as_features(X, self.dim)
         m = len(features)
         multi = self.layout_.multi_output
@@ -321,7 +306,7 @@ class CVPlusRegressor:
         lower, upper : numpy.ndarray or xarray.DataArray
             Bounds, shape ``(m,)`` or ``(m, d)``.
         """
-        self._require_fitted()
+        require_fitted(self, "estimators_")
         alpha = check_alpha(self.alpha)
         features, template = as_features(X, self.dim)
         m = len(features)

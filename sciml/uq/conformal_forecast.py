@@ -15,24 +15,32 @@ Without ``target`` the intervals are for the archive's own cases, each
 calibrated on all the *other* cases (leave-one-out): valid because the
 forecasts were not fitted to these observations. With ``target`` (new
 forecasts, same layout) every case of the archive calibrates.
+
+The scores are sorted along ``sample`` with :func:`xarray.apply_ufunc`
+(``dask="parallelized"``), so a chunked archive is processed chunk by chunk
+along the other dims; checks on dask data (NaN, zero spread, too few cases)
+raise when the chunk holding the problem is computed.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Literal
 
 import numpy as np
 import xarray as xr
 
 from gpu.errors import ConfigError, InputError
+from sciml.uq._checks import nan_problem
+from sciml.uq._xr import guard, units_attrs
 from sciml.uq.calibration_inputs import SAMPLE_DIM, check_alpha
-from sciml.uq.conformal_base import min_calibration_size
+from sciml.uq.conformal_base import conformal_ranks, too_few
 
 __all__ = ["conformal_interval"]
 
 
 def _centre_and_spread(
-    fc: xr.DataArray, dim: str, score: str, what: str
+    fc: xr.DataArray, dim: str, score: str, what: str, skipna: bool
 ) -> tuple[xr.DataArray, xr.DataArray | None]:
     if not isinstance(fc, xr.DataArray):
         raise InputError(f"{what} must be an xarray.DataArray, got {type(fc).__name__}")
@@ -45,21 +53,54 @@ def _centre_and_spread(
         return fc, None
     if fc.sizes[dim] < 2 and score == "normalized":
         raise InputError(f"the ensemble spread needs at least 2 members, {what} has 1")
-    centre = fc.mean(dim)
+    centre = fc.mean(dim, skipna=skipna)
     if score == "absolute":
         return centre, None
-    spread = fc.std(dim, ddof=1)
-    if bool((spread <= 0).any()):
-        raise InputError(
-            f"{what} has zero ensemble spread somewhere: the normalized score is undefined "
-            "there (use score='absolute')"
-        )
+    spread = guard(fc.std(dim, ddof=1, skipna=skipna), partial(_zero_spread_problem, what=what))
     return centre, spread
 
 
-def _ranks(n_valid: np.ndarray, alpha: float) -> np.ndarray:
-    """Vectorized ``ceil((n + 1)(1 - alpha))`` (see :func:`conformal_rank`)."""
-    return np.ceil(np.round((n_valid + 1) * (1.0 - alpha), 9)).astype(np.int64)
+def _zero_spread_problem(block: np.ndarray, *, what: str) -> str | None:
+    if np.any(block <= 0):
+        return (
+            f"{what} has zero ensemble spread somewhere: the normalized score is undefined "
+            "there (use score='absolute')"
+        )
+    return None
+
+
+def _half_width_kernel(
+    scores: np.ndarray, *, alpha: float, leave_one_out: bool, allow_infinite: bool
+) -> np.ndarray:
+    """Conformal half-widths from calibration scores along the last axis (NaN: no case there).
+
+    Leave-one-out: for each case the rank-th smallest of the *other* cases' scores
+    (shape kept); else the rank-th smallest of all (last axis removed).
+    """
+    n_cases = scores.shape[-1]
+    ordered = np.sort(scores, axis=-1)  # NaN last
+    valid = ~np.isnan(scores)
+    n_valid = valid.sum(axis=-1, keepdims=True)
+    if leave_one_out:
+        available = n_valid - valid
+        rank = conformal_ranks(available, alpha)
+        # position of the rank-th smallest of the others: one further when the case's own
+        # score sits at or below it
+        position = np.clip(rank - 1, 0, n_cases - 1)
+        at_rank = np.take_along_axis(ordered, position, axis=-1)
+        position = position + (valid & (scores <= at_rank))
+        half = np.take_along_axis(ordered, np.clip(position, 0, n_cases - 1), axis=-1)
+    else:
+        available = n_valid[..., 0]
+        rank = conformal_ranks(available, alpha)
+        position = np.clip(rank - 1, 0, n_cases - 1)[..., None]
+        half = np.take_along_axis(ordered, position, axis=-1)[..., 0]
+    short = rank > available
+    if np.any(short):
+        if not allow_infinite:
+            raise too_few(int(available.min()), alpha, "calibration case(s) at some lead time")
+        half = np.where(short, np.inf, half)
+    return half
 
 
 def conformal_interval(
@@ -99,8 +140,9 @@ def conformal_interval(
         Give infinite bounds where there are too few cases for the level,
         instead of raising :class:`InputError`.
     skipna : bool, default False
-        Calibrate each lead time on the cases with an observation there
-        (NaN in ``obs`` marks a missing one) instead of raising.
+        ``True``: NaN members are left out of the ensemble mean and spread,
+        and each lead time is calibrated on the cases with a forecast and an
+        observation there (NaN marks a missing one); ``False``: a NaN raises.
 
     Returns
     -------
@@ -126,7 +168,7 @@ def conformal_interval(
         raise ConfigError(f"score must be 'absolute' or 'normalized', got {score!r}")
     if not isinstance(obs, xr.DataArray):
         raise InputError(f"obs must be an xarray.DataArray, got {type(obs).__name__}")
-    centre, spread = _centre_and_spread(fc, dim, score, "fc")
+    centre, spread = _centre_and_spread(fc, dim, score, "fc", skipna)
     for what, arr in (("fc", centre), ("obs", obs)):
         if sample_dim not in arr.dims:
             raise InputError(f"{what} has no {sample_dim!r} dim (the forecast cases)")
@@ -139,69 +181,44 @@ def conformal_interval(
         centre, obs_aligned = xr.align(centre, obs, join="exact")
     except ValueError as exc:
         raise InputError(f"fc and obs coordinates differ: {exc}") from exc
-    if bool(centre.isnull().any()):
-        raise InputError("fc contains NaN: drop or fill the incomplete forecasts first")
-    missing = obs_aligned.isnull()
-    if bool(missing.any()) and not skipna:
-        raise InputError(
-            f"obs contains {int(missing.sum())} NaN value(s): pass skipna=True to calibrate "
-            "each lead time on the cases observed there"
-        )
+    if not skipna:
+        centre = guard(centre, partial(nan_problem, name="fc"))
+        obs_aligned = guard(obs_aligned, partial(nan_problem, name="obs"))
     errors = abs(obs_aligned - centre)
     scores = errors if spread is None else errors / spread
-    other_dims = [d for d in scores.dims if d != sample_dim]
-    values = scores.transpose(sample_dim, *other_dims).values
-    n_cases = values.shape[0]
-    flat = values.reshape(n_cases, -1)
-    ordered = np.sort(flat, axis=0)  # NaN last
-    n_valid = np.sum(~np.isnan(flat), axis=0)
+    if scores.chunks is not None:
+        scores = scores.chunk({sample_dim: -1})
+    half = xr.apply_ufunc(
+        _half_width_kernel,
+        scores,
+        input_core_dims=[[sample_dim]],
+        output_core_dims=[[sample_dim] if target is None else []],
+        dask="parallelized",
+        output_dtypes=[np.float64],
+        kwargs={
+            "alpha": alpha,
+            "leave_one_out": target is None,
+            "allow_infinite": allow_infinite,
+        },
+    )
+    calibration: str | int
     if target is None:
-        valid = ~np.isnan(flat)
-        others = n_valid[None, :] - valid
-        rank = _ranks(others, alpha)
-        # position of the rank-th smallest of the others: one further when the case's own
-        # score sits at or below it
-        position = np.clip(rank - 1, 0, n_cases - 1)
-        at_rank = np.take_along_axis(ordered, position, axis=0)
-        position = position + (valid & (flat <= at_rank))
-        available = others
-        half_flat = np.take_along_axis(ordered, np.clip(position, 0, n_cases - 1), axis=0)
-        out_centre, out_spread, out_dims = centre, spread, scores.dims
-        calibration: str | int = "leave-one-out"
+        out_centre, out_spread, calibration = centre, spread, "leave-one-out"
     else:
-        rank = _ranks(n_valid, alpha)
-        available = n_valid
-        half_flat = np.take_along_axis(ordered, np.clip(rank - 1, 0, n_cases - 1)[None, :], 0)[0]
-        out_centre, out_spread = _centre_and_spread(target, dim, score, "target")
-        calibration = n_cases
-    too_few = rank > available
-    if np.any(too_few):
-        if not allow_infinite:
-            fewest = int(available.min())
-            raise InputError(
-                f"as few as {fewest} calibration case(s) at some lead time: coverage "
-                f"{1 - alpha:g} needs at least {min_calibration_size(alpha)} (add cases, "
-                "raise alpha, or pass allow_infinite=True)"
-            )
-        half_flat = np.where(too_few, np.inf, half_flat)
-    if target is None:
-        half = xr.DataArray(
-            half_flat.reshape(values.shape), dims=(sample_dim, *other_dims)
-        ).transpose(*out_dims)
-    else:
-        half = xr.DataArray(half_flat.reshape(values.shape[1:]), dims=other_dims)
-        lacking = [str(d) for d in (sample_dim, *other_dims) if d not in out_centre.dims]
+        out_centre, out_spread = _centre_and_spread(target, dim, score, "target", skipna)
+        if not skipna:
+            out_centre = guard(out_centre, partial(nan_problem, name="target"))
+        lacking = [str(d) for d in scores.dims if d not in out_centre.dims]
         if lacking:
             raise InputError(f"target must have the dims of fc; it lacks {lacking}")
-        half = half.assign_coords({d: scores[d] for d in other_dims if d in scores.coords})
         try:
             half, out_centre = xr.align(half, out_centre, join="exact", exclude=[sample_dim])
         except ValueError as exc:
             raise InputError(f"target coordinates differ from fc's: {exc}") from exc
+        calibration = scores.sizes[sample_dim]
     if out_spread is not None:
         half = half * out_spread
-    units = obs.attrs.get("units")
-    attrs = {} if units is None else {"units": units}
+    attrs = units_attrs(obs)
     lower = (out_centre - half).rename("lower")
     upper = (out_centre + half).rename("upper")
     lower.attrs = {**attrs, "long_name": f"lower bound of the {1 - alpha:.0%} conformal interval"}

@@ -29,16 +29,11 @@ from typing import Any, Literal
 import numpy as np
 
 from gpu.errors import ConfigError, InputError
-from sciml.uq.calibration_inputs import SAMPLE_DIM, check_alpha, check_same_length
-from sciml.uq.conformal_base import (
-    TargetLayout,
-    as_features,
-    conformal_quantile,
-    fit_copy,
-    split_indices,
-)
+from sciml.uq._estimators import fit_copy, require_fitted, split_indices
+from sciml.uq.calibration_inputs import SAMPLE_DIM, check_alpha, drop_nan_cases
+from sciml.uq.conformal_base import TargetLayout, as_features, conformal_quantile
 
-__all__ = ["CQR", "SplitConformalRegressor", "predict_target"]
+__all__ = ["CQR", "SplitConformalRegressor", "complete_training_data", "predict_target"]
 
 
 def predict_target(model: Any, X: Any, n: int, multi_output: bool) -> np.ndarray:
@@ -72,22 +67,43 @@ def predict_target(model: Any, X: Any, n: int, multi_output: bool) -> np.ndarray
     return pred.reshape(n)
 
 
+def complete_training_data(
+    X: Any, y: Any, dim: str, skipna: bool
+) -> tuple[Any, np.ndarray, TargetLayout]:
+    """Features and target of the complete cases (see :func:`drop_nan_cases`), and its layout.
+
+    Parameters
+    ----------
+    X : array_like or xarray.DataArray
+        Features ``(n, p)``.
+    y : array_like or xarray.DataArray
+        Target ``(n,)`` or ``(n, d)``.
+    dim : str
+        Case dimension of DataArray inputs.
+    skipna : bool
+        Leave out the cases with a NaN instead of raising.
+
+    Returns
+    -------
+    features, target : numpy.ndarray
+    layout : TargetLayout
+    """
+    target, layout = TargetLayout.of(y, dim, allow_nan=True)
+    features, _ = as_features(X, dim, allow_nan=True)
+    features, target = drop_nan_cases(("X", features), ("y", target), skipna=skipna)
+    return features, target, layout
+
+
 def _prepare(
-    X: Any, y: Any, dim: str, prefit: bool, cal_size: float, random_state: Any
+    X: Any, y: Any, dim: str, prefit: bool, cal_size: float, random_state: Any, skipna: bool
 ) -> tuple[Any, np.ndarray, TargetLayout, np.ndarray, np.ndarray]:
     """Features, target, its layout, and the (training, calibration) indices."""
-    target, layout = TargetLayout.of(y, dim)
-    features, _ = as_features(X, dim)
-    n = check_same_length(("X", features), ("y", target))
+    features, target, layout = complete_training_data(X, y, dim, skipna)
+    n = len(target)
     if prefit:
         return features, target, layout, np.arange(0), np.arange(n)
     train, cal = split_indices(n, cal_size, random_state)
     return features, target, layout, train, cal
-
-
-def _require_fitted(estimator: Any) -> None:
-    if not hasattr(estimator, "quantile_"):
-        raise ConfigError(f"this {type(estimator).__name__} is not fitted yet: call fit first")
 
 
 class SplitConformalRegressor:
@@ -115,6 +131,9 @@ class SplitConformalRegressor:
     allow_infinite : bool, default False
         Give infinite intervals when the calibration set is too small for the
         level, instead of raising :class:`InputError`.
+    skipna : bool, default False
+        ``True``: :meth:`fit` leaves out the cases with a NaN feature or target;
+        ``False``: a NaN raises :class:`InputError`.
     dim : str, default "sample"
         Case dimension of DataArray inputs.
 
@@ -140,6 +159,7 @@ class SplitConformalRegressor:
         cal_size: float = 0.5,
         random_state: int | np.random.SeedSequence | None = None,
         allow_infinite: bool = False,
+        skipna: bool = False,
         dim: str = SAMPLE_DIM,
     ) -> None:
         self.estimator = estimator
@@ -150,6 +170,7 @@ class SplitConformalRegressor:
         self.cal_size = cal_size
         self.random_state = random_state
         self.allow_infinite = allow_infinite
+        self.skipna = skipna
         self.dim = dim
 
     def _sigma(self, X: Any, n: int) -> np.ndarray:
@@ -182,7 +203,7 @@ class SplitConformalRegressor:
         if self.score == "normalized" and self.scale_estimator is None:
             raise ConfigError("score='normalized' needs a scale_estimator predicting sigma(x) > 0")
         features, target, layout, train, cal = _prepare(
-            X, y, self.dim, self.prefit, self.cal_size, self.random_state
+            X, y, self.dim, self.prefit, self.cal_size, self.random_state, self.skipna
         )
         self.layout_ = layout
         multi = layout.multi_output
@@ -208,8 +229,19 @@ class SplitConformalRegressor:
         return self
 
     def predict(self, X: Any) -> Any:
-        """Point prediction ``mu(x)`` of the fitted model."""
-        _require_fitted(self)
+        """Point prediction ``mu(x)`` of the fitted model.
+
+        Parameters
+        ----------
+        X : array_like or xarray.DataArray
+            Features of the new cases.
+
+        Returns
+        -------
+        numpy.ndarray or xarray.DataArray
+            Predictions, shape ``(m,)`` or ``(m, d)``.
+        """
+        require_fitted(self, "quantile_")
         features, template = as_features(X, self.dim)
         pred = predict_target(self.estimator_, features, len(features), self.layout_.multi_output)
         return self.layout_.wrap(pred, template, "prediction", "point prediction")
@@ -227,7 +259,7 @@ class SplitConformalRegressor:
         lower, upper : numpy.ndarray or xarray.DataArray
             Bounds, shape ``(m,)`` or ``(m, d)``.
         """
-        _require_fitted(self)
+        require_fitted(self, "quantile_")
         features, template = as_features(X, self.dim)
         m = len(features)
         pred = predict_target(self.estimator_, features, m, self.layout_.multi_output)
@@ -259,6 +291,9 @@ class CQR:
         Seed of the training/calibration split.
     allow_infinite : bool, default False
         Give infinite intervals when the calibration set is too small.
+    skipna : bool, default False
+        ``True``: :meth:`fit` leaves out the cases with a NaN feature or target;
+        ``False``: a NaN raises :class:`InputError`.
     dim : str, default "sample"
         Case dimension of DataArray inputs.
 
@@ -282,6 +317,7 @@ class CQR:
         cal_size: float = 0.5,
         random_state: int | np.random.SeedSequence | None = None,
         allow_infinite: bool = False,
+        skipna: bool = False,
         dim: str = SAMPLE_DIM,
     ) -> None:
         self.lower_estimator = lower_estimator
@@ -291,6 +327,7 @@ class CQR:
         self.cal_size = cal_size
         self.random_state = random_state
         self.allow_infinite = allow_infinite
+        self.skipna = skipna
         self.dim = dim
 
     def fit(self, X: Any, y: Any) -> CQR:
@@ -310,7 +347,7 @@ class CQR:
         """
         alpha = check_alpha(self.alpha)
         features, target, layout, train, cal = _prepare(
-            X, y, self.dim, self.prefit, self.cal_size, self.random_state
+            X, y, self.dim, self.prefit, self.cal_size, self.random_state, self.skipna
         )
         self.layout_ = layout
         if self.prefit:
@@ -346,7 +383,7 @@ class CQR:
         lower, upper : numpy.ndarray or xarray.DataArray
             Bounds, shape ``(m,)`` or ``(m, d)``.
         """
-        _require_fitted(self)
+        require_fitted(self, "quantile_")
         features, template = as_features(X, self.dim)
         low, high = self._band(features)
         return (

@@ -25,9 +25,10 @@ import numpy as np
 import xarray as xr
 from scipy.spatial.distance import cdist, pdist
 
-from gpu.errors import InputError
+from gpu.errors import ConfigError, InputError
+from sciml.uq._checks import check_count
 from sciml.uq._compile import compiled, kernel_backend
-from sciml.uq._xr import Arg, apply_kernel, finish, flatten_leading, prepare
+from sciml.uq._xr import Arg, apply_kernel, finish, flatten_leading, prepare, units_attrs
 
 __all__ = ["energy_distance", "ks_marginals", "mmd2", "sliced_wasserstein"]
 
@@ -92,11 +93,6 @@ def _per_row(
         if pair is not None and min(len(pair[0]), len(pair[1])) >= least:
             out[r] = row_fn(*pair)
     return out.reshape(lead)
-
-
-def _units_of(da: xr.DataArray, long_name: str) -> dict[str, str]:
-    units = da.attrs.get("units")
-    return {"long_name": long_name, **({"units": units} if units else {})}
 
 
 def _quantile_grid(n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -170,12 +166,11 @@ def sliced_wasserstein(
         The distance, in the units of the samples.
     """
     if not p >= 1:
-        raise InputError(f"p must be at least 1, got {p!r}")
-    if not (isinstance(n_projections, int | np.integer) and n_projections >= 1):
-        raise InputError(f"n_projections must be a positive integer, got {n_projections!r}")
+        raise ConfigError(f"p must be at least 1 (2 for the sliced W2 distance), got {p!r}")
+    n_projections = check_count(n_projections, "n_projections")
     arrays, args, plain = _sample_sets(x, y, sample_dim, feature_dim, 1)
     d = arrays[0].sizes[feature_dim]
-    theta = np.random.default_rng(seed).standard_normal((int(n_projections), d))
+    theta = np.random.default_rng(seed).standard_normal((n_projections, d))
     theta /= np.linalg.norm(theta, axis=1, keepdims=True)
     result = apply_kernel(
         _sw_kernel,
@@ -185,50 +180,53 @@ def sliced_wasserstein(
         exclude_dims=(sample_dim,),
         kwargs={"theta": theta, "p": float(p), "skipna": skipna},
         name="sliced_wasserstein",
-        attrs=_units_of(arrays[0], f"sliced Wasserstein-{p:g} distance"),
+        attrs={
+            "long_name": f"sliced Wasserstein-{p:g} distance ({n_projections} projections)",
+            "n_projections": n_projections,
+            **units_attrs(arrays[0]),
+        },
     )
     return finish(result, plain)
 
 
-def _kernel_sums_loop(a: np.ndarray, b: np.ndarray, gamma: float, out: np.ndarray) -> None:
-    """``out``: sums of exp(-gamma |.|^2) over pairs i != j within a, within b, and across."""
+#: The function of the distance that :func:`_pair_sum_loop` sums.
+_GAUSSIAN, _DISTANCE = 0, 1
+
+
+def _pair_sum_loop(a: np.ndarray, b: np.ndarray, within: bool, kind: int, gamma: float) -> float:
+    """Sum of ``exp(-gamma d^2)`` (``kind=_GAUSSIAN``) or ``d`` (``_DISTANCE``) over the
+    Euclidean distances ``d`` of the pairs ``(a_i, b_j)``: all of them, or with ``within``
+    (``b`` is ``a``) the pairs ``i < j``."""
     n, d = a.shape
     m = b.shape[0]
-    saa = 0.0
+    total = 0.0
     for i in range(n):
-        for j in range(i + 1, n):
-            s = 0.0
-            for k in range(d):
-                t = a[i, k] - a[j, k]
-                s += t * t
-            saa += np.exp(-gamma * s)
-    sbb = 0.0
-    for i in range(m):
-        for j in range(i + 1, m):
-            s = 0.0
-            for k in range(d):
-                t = b[i, k] - b[j, k]
-                s += t * t
-            sbb += np.exp(-gamma * s)
-    sab = 0.0
-    for i in range(n):
-        for j in range(m):
+        for j in range(i + 1 if within else 0, m):
             s = 0.0
             for k in range(d):
                 t = a[i, k] - b[j, k]
                 s += t * t
-            sab += np.exp(-gamma * s)
-    out[0] = 2.0 * saa
-    out[1] = 2.0 * sbb
-    out[2] = sab
+            total += np.exp(-gamma * s) if kind == _GAUSSIAN else np.sqrt(s)
+    return total
 
 
-def _kernel_sums_numpy(a: np.ndarray, b: np.ndarray, gamma: float, out: np.ndarray) -> None:
-    kaa = np.exp(-gamma * cdist(a, a, "sqeuclidean"))
-    kbb = np.exp(-gamma * cdist(b, b, "sqeuclidean"))
-    out[0] = kaa.sum() - np.trace(kaa)
-    out[1] = kbb.sum() - np.trace(kbb)
-    out[2] = np.exp(-gamma * cdist(a, b, "sqeuclidean")).sum()
+def _pair_sum_numpy(a: np.ndarray, b: np.ndarray, within: bool, kind: int, gamma: float) -> float:
+    """:func:`_pair_sum_loop` with dense distance matrices (the reference)."""
+    sq = pdist(a, "sqeuclidean") if within else cdist(a, b, "sqeuclidean")
+    return float((np.exp(-gamma * sq) if kind == _GAUSSIAN else np.sqrt(sq)).sum())
+
+
+def _pair_sums(
+    a: np.ndarray, b: np.ndarray, kind: int, gamma: float, backend: str
+) -> tuple[float, float, float]:
+    """Sums over the ordered pairs ``i != j`` within ``a``, within ``b``, and over ``a x b``."""
+    pair_sum = compiled(_pair_sum_loop) if backend == "numba" else _pair_sum_numpy
+    a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+    return (
+        2.0 * pair_sum(a, a, True, kind, gamma),
+        2.0 * pair_sum(b, b, True, kind, gamma),
+        pair_sum(a, b, False, kind, gamma),
+    )
 
 
 def median_bandwidth(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:
@@ -255,24 +253,24 @@ def median_bandwidth(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:
 
 
 def _mmd2_row(
-    a: np.ndarray, b: np.ndarray, *, bandwidth: float | None, seed: int, sums: Callable[..., None]
+    a: np.ndarray, b: np.ndarray, *, bandwidth: float | None, seed: int, backend: str
 ) -> float:
     h = median_bandwidth(a, b, seed) if bandwidth is None else bandwidth
     if not h > 0:
         raise InputError(
             "the median distance between samples is zero (repeated samples): pass bandwidth="
         )
-    out = np.empty(3)
-    sums(np.ascontiguousarray(a), np.ascontiguousarray(b), 0.5 / h**2, out)
+    saa, sbb, sab = _pair_sums(a, b, _GAUSSIAN, 0.5 / h**2, backend)
     n, m = len(a), len(b)
-    return float(out[0] / (n * (n - 1)) + out[1] / (m * (m - 1)) - 2.0 * out[2] / (n * m))
+    return saa / (n * (n - 1)) + sbb / (m * (m - 1)) - 2.0 * sab / (n * m)
 
 
 def _mmd2_kernel(
-    x: np.ndarray, y: np.ndarray, *, bandwidth: float | None, seed: int, numba: bool, skipna: bool
+    x: np.ndarray, y: np.ndarray, *, bandwidth: float | None, seed: int, backend: str, skipna: bool
 ) -> np.ndarray:
-    sums = compiled(_kernel_sums_loop) if numba else _kernel_sums_numpy
-    row = lambda a, b: _mmd2_row(a, b, bandwidth=bandwidth, seed=seed, sums=sums)  # noqa: E731
+    def row(a: np.ndarray, b: np.ndarray) -> float:
+        return _mmd2_row(a, b, bandwidth=bandwidth, seed=seed, backend=backend)
+
     return _per_row(row, x, y, skipna=skipna, least=2)
 
 
@@ -317,12 +315,12 @@ def mmd2(
         The squared MMD (dimensionless).
     """
     if bandwidth is not None and not bandwidth > 0:
-        raise InputError(f"bandwidth must be positive, got {bandwidth!r}")
+        raise ConfigError(f"bandwidth must be positive (or None for the median), got {bandwidth!r}")
     arrays, args, plain = _sample_sets(x, y, sample_dim, feature_dim, 2)
     kwargs = {
         "bandwidth": bandwidth,
         "seed": seed,
-        "numba": kernel_backend(backend) == "numba",
+        "backend": kernel_backend(backend),
         "skipna": skipna,
     }
     result = apply_kernel(
@@ -338,56 +336,14 @@ def mmd2(
     return finish(result, plain)
 
 
-def _distance_sums_loop(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
-    """``out``: sums of Euclidean distances over all ordered pairs within a, within b, across."""
-    n, d = a.shape
-    m = b.shape[0]
-    saa = 0.0
-    for i in range(n):
-        for j in range(i + 1, n):
-            s = 0.0
-            for k in range(d):
-                t = a[i, k] - a[j, k]
-                s += t * t
-            saa += np.sqrt(s)
-    sbb = 0.0
-    for i in range(m):
-        for j in range(i + 1, m):
-            s = 0.0
-            for k in range(d):
-                t = b[i, k] - b[j, k]
-                s += t * t
-            sbb += np.sqrt(s)
-    sab = 0.0
-    for i in range(n):
-        for j in range(m):
-            s = 0.0
-            for k in range(d):
-                t = a[i, k] - b[j, k]
-                s += t * t
-            sab += np.sqrt(s)
-    out[0] = 2.0 * saa
-    out[1] = 2.0 * sbb
-    out[2] = sab
-
-
-def _distance_sums_numpy(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
-    out[0] = cdist(a, a).sum()
-    out[1] = cdist(b, b).sum()
-    out[2] = cdist(a, b).sum()
-
-
-def _energy_row(a: np.ndarray, b: np.ndarray, *, sums: Callable[..., None]) -> float:
-    out = np.empty(3)
-    sums(np.ascontiguousarray(a), np.ascontiguousarray(b), out)
+def _energy_row(a: np.ndarray, b: np.ndarray, *, backend: str) -> float:
+    saa, sbb, sab = _pair_sums(a, b, _DISTANCE, 0.0, backend)
     n, m = len(a), len(b)
-    value = 2.0 * out[2] / (n * m) - out[0] / n**2 - out[1] / m**2
-    return float(np.sqrt(max(value, 0.0)))
+    return float(np.sqrt(max(2.0 * sab / (n * m) - saa / n**2 - sbb / m**2, 0.0)))
 
 
-def _energy_kernel(x: np.ndarray, y: np.ndarray, *, numba: bool, skipna: bool) -> np.ndarray:
-    sums = compiled(_distance_sums_loop) if numba else _distance_sums_numpy
-    return _per_row(lambda a, b: _energy_row(a, b, sums=sums), x, y, skipna=skipna)
+def _energy_kernel(x: np.ndarray, y: np.ndarray, *, backend: str, skipna: bool) -> np.ndarray:
+    return _per_row(lambda a, b: _energy_row(a, b, backend=backend), x, y, skipna=skipna)
 
 
 def energy_distance(
@@ -429,7 +385,7 @@ def energy_distance(
         args,
         skipna=skipna,
         exclude_dims=(sample_dim,),
-        kwargs={"numba": kernel_backend(backend) == "numba", "skipna": skipna},
+        kwargs={"backend": kernel_backend(backend), "skipna": skipna},
         name="energy_distance",
         attrs={"long_name": "energy distance"},
     )

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from gpu.errors import InputError
+from gpu.errors import ConfigError, InputError
 from sciml.uq._compile import compiled, kernel_backend
-from sciml.uq._xr import Arg, apply_kernel, finish, flatten_leading, prepare
+from sciml.uq._xr import Arg, apply_kernel, finish, flatten_leading, prepare, units_attrs
 
 __all__ = ["energy_score", "variogram_score"]
 
@@ -153,9 +153,10 @@ def energy_score(
     least = {dim: (2, "the fair energy score needs two members")} if fair else None
     arrays, plain = prepare(args, min_sizes=least)
     kernel = _energy_numba if kernel_backend(backend) == "numba" else _energy_numpy
-    attrs = {"long_name": f"{'fair ' if fair else ''}energy score of the ensemble forecast"}
-    if arrays[1].attrs.get("units"):
-        attrs["units"] = arrays[1].attrs["units"]
+    attrs = {
+        "long_name": f"{'fair ' if fair else ''}energy score of the ensemble forecast",
+        **units_attrs(arrays[1]),
+    }
     result = apply_kernel(
         kernel,
         arrays,
@@ -244,7 +245,7 @@ def variogram_score(
         The variogram score of each forecast (units of ``obs`` to the power ``2p``).
     """
     if not p > 0:
-        raise InputError(f"p must be positive, got {p!r}")
+        raise ConfigError(f"p must be positive (0.5 is usual), got {p!r}")
     args = [Arg("fc", fc, (dim, feature_dim)), Arg("obs", obs, (feature_dim,))]
     arrays, plain = prepare(args)
     d = arrays[1].sizes[feature_dim]

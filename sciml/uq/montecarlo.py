@@ -33,7 +33,16 @@ import xarray as xr
 from scipy.special import ndtri
 
 from gpu.errors import ConfigError, InputError
-from sciml.uq._xr import Arg, apply_kernel, as_dims, flatten_leading, prepare
+from sciml.uq._checks import check_levels
+from sciml.uq._xr import (
+    Arg,
+    apply_kernel,
+    as_dims,
+    flatten_leading,
+    pool_core,
+    prepare,
+    units_attrs,
+)
 
 __all__ = ["mc_estimate"]
 
@@ -133,8 +142,7 @@ def _mc_kernel(
     seed: int,
     skipna: bool,
 ) -> np.ndarray:
-    pooled = x.reshape(*x.shape[: x.ndim - ndim], -1).astype(np.float64)
-    (rows,), lead = flatten_leading([pooled], [1])
+    (rows,), lead = flatten_leading([pool_core(x, ndim).astype(np.float64)], [1])
     width = len(_POINT) + 3 * (levels.size + thresholds.size)
     out = np.full((rows.shape[0], width), np.nan)
     z = float(ndtri(0.5 + confidence / 2))
@@ -151,15 +159,6 @@ def _mc_kernel(
         else:
             out[r] = _bootstrap_row(row, confidence, levels, thresholds, n_bootstrap, seed)
     return out.reshape(*lead, width)
-
-
-def _levels(values: Sequence[float], name: str, *, unit_interval: bool) -> np.ndarray:
-    array = np.atleast_1d(np.asarray(values, dtype=np.float64))
-    if array.ndim != 1 or not np.all(np.isfinite(array)):
-        raise ConfigError(f"{name} must be a sequence of finite numbers, got {values!r}")
-    if unit_interval and np.any((array < 0) | (array > 1)):
-        raise ConfigError(f"{name} must lie in [0, 1], got {values!r}")
-    return array
 
 
 def mc_estimate(
@@ -225,8 +224,8 @@ def mc_estimate(
         raise ConfigError(f"rel_error must be positive, got {rel_error!r}")
     if not (isinstance(n_bootstrap, int | np.integer) and n_bootstrap >= 10):
         raise ConfigError(f"n_bootstrap must be an integer of at least 10, got {n_bootstrap!r}")
-    levels = _levels(quantiles, "quantiles", unit_interval=True)
-    cuts = _levels(thresholds, "thresholds", unit_interval=False)
+    levels = check_levels(quantiles, "quantiles")
+    cuts = check_levels(thresholds, "thresholds", unit_interval=False)
     if not isinstance(da, xr.DataArray) and not isinstance(dim, str):
         raise ConfigError("a plain array has one sample axis (the last): pass dim as one name")
     dims = as_dims(dim, ())
@@ -265,7 +264,7 @@ def _unpack(
     rel_error: float,
     method: str,
 ) -> xr.Dataset:
-    units = {"units": da.attrs["units"]} if da.attrs.get("units") else {}
+    units = units_attrs(da)
     pct = f"{100 * confidence:g} %"
     ci = f"{pct} {method} confidence bound"
     one = dict(

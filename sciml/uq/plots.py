@@ -1,7 +1,8 @@
 """Plots of the ensemble diagnostics: rank histogram, reliability diagram, PIT histogram.
 
 Each takes the Dataset returned by the matching function of
-:mod:`sciml.uq.diagnostics` and draws on ``ax`` (a new figure when omitted),
+:mod:`sciml.uq` (:func:`~sciml.uq.rank_histogram`, :func:`~sciml.uq.reliability`,
+:func:`~sciml.uq.pit_histogram`) and draws on ``ax`` (a new figure when omitted),
 one series per value of at most one extra dim (e.g. ``variable`` from the
 ``ds.sciml`` accessor, or a lead time kept with ``reduce_dims``). Matplotlib
 is imported only when a plot is made.

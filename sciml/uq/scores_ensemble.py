@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from sciml.uq._compile import compiled, kernel_backend
-from sciml.uq._xr import Arg, apply_kernel, finish, flatten_leading, prepare
+from sciml.uq._xr import Arg, apply_kernel, finish, flatten_leading, prepare, units_attrs
 
 __all__ = ["crps_ensemble"]
 
@@ -147,10 +147,10 @@ def crps_ensemble(
     least = {dim: (2, "the fair CRPS needs two members")} if fair else None
     arrays, plain = prepare(args, min_sizes=least)
     kernel = _crps_numba if kernel_backend(backend) == "numba" else _crps_numpy
-    units = arrays[1].attrs.get("units", arrays[0].attrs.get("units"))
-    attrs = {"long_name": f"{'fair ' if fair else ''}CRPS of the ensemble forecast"}
-    if units:
-        attrs["units"] = units
+    attrs = {
+        "long_name": f"{'fair ' if fair else ''}CRPS of the ensemble forecast",
+        **units_attrs(arrays[1], arrays[0]),
+    }
     result = apply_kernel(
         kernel,
         arrays,

@@ -19,7 +19,15 @@ import numpy as np
 import xarray as xr
 from scipy.special import logsumexp, ndtr
 
-from sciml.uq._xr import Arg, apply_kernel, check_positive, finish, flatten_leading, prepare
+from sciml.uq._xr import (
+    Arg,
+    apply_kernel,
+    check_positive,
+    finish,
+    flatten_leading,
+    prepare,
+    units_attrs,
+)
 
 __all__ = [
     "crps_logistic",
@@ -111,12 +119,10 @@ def _score(
             size = arrays[1].sizes[mixture_dim]
             args = [*args, Arg("weights", None, (mixture_dim,))]
             arrays.append(xr.DataArray(np.ones(size), dims=(mixture_dim,)))
-    attrs = {"long_name": long_name}
-    units = arrays[0].attrs.get("units")
-    if not units_from_obs:
-        attrs["units"] = "1"
-    elif units:
-        attrs["units"] = units
+    attrs = {
+        "long_name": long_name,
+        **(units_attrs(arrays[0]) if units_from_obs else {"units": "1"}),
+    }
     result = apply_kernel(kernel, arrays, args, skipna=skipna, name=name, attrs=attrs)
     return finish(result, plain)
 

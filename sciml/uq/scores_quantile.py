@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from gpu.errors import InputError
-from sciml.uq._xr import Arg, apply_kernel, finish, prepare
+from sciml.uq._xr import Arg, apply_kernel, finish, prepare, units_attrs
 
 __all__ = ["interval_score", "quantile_score"]
 
@@ -40,13 +40,6 @@ def _interval_kernel(
     below = np.where(y < lower, lower - y, 0.0)
     above = np.where(y > upper, y - upper, 0.0)
     return (upper - lower) + (2.0 / alpha) * (below + above)
-
-
-def _units(arrays: list[xr.DataArray], attrs: dict[str, str]) -> dict[str, str]:
-    for da in arrays:
-        if da.attrs.get("units"):
-            return {**attrs, "units": da.attrs["units"]}
-    return attrs
 
 
 def quantile_score(
@@ -96,7 +89,7 @@ def quantile_score(
         alpha = fc[quantile_dim]
     args = [Arg("fc", fc), Arg("obs", obs), Arg("alpha", alpha)]
     arrays, plain = prepare(args)
-    attrs = _units([arrays[1], arrays[0]], {"long_name": "quantile (pinball) score"})
+    attrs = {"long_name": "quantile (pinball) score", **units_attrs(arrays[1], arrays[0])}
     result = apply_kernel(
         _quantile_kernel, arrays, args, skipna=skipna, name="quantile_score", attrs=attrs
     )
@@ -133,7 +126,7 @@ def interval_score(obs: Any, lower: Any, upper: Any, alpha: Any, *, skipna: bool
     """
     args = [Arg("obs", obs), Arg("lower", lower), Arg("upper", upper), Arg("alpha", alpha)]
     arrays, plain = prepare(args)
-    attrs = _units(arrays[:3], {"long_name": "interval score"})
+    attrs = {"long_name": "interval score", **units_attrs(*arrays[:3])}
     result = apply_kernel(
         _interval_kernel, arrays, args, skipna=skipna, name="interval_score", attrs=attrs
     )

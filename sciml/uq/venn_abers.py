@@ -29,21 +29,15 @@ with and without guarantees of validity. NeurIPS 28, arXiv:1511.00213.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from gpu.errors import ConfigError, InputError
-from sciml.uq._compile import compiled
-from sciml.uq.calibration_inputs import (
-    as_cases,
-    check_binary_labels,
-    check_same_length,
-    kernel_backend,
-    wrap_cases,
-)
+from sciml.uq._compile import kernel_backend, loop_for
+from sciml.uq._estimators import fit_copy, fold_indices, require_fitted, split_indices
+from sciml.uq.calibration_inputs import as_cases, check_binary_labels, drop_nan_cases, wrap_cases
 
 __all__ = ["VennAbers", "ivap_tables"]
 
@@ -162,7 +156,7 @@ def ivap_tables(
     p1_table : numpy.ndarray, shape (k + 1,)
         ``p1`` of a test score ``s`` is ``p1_table[searchsorted(distinct, s, "left")]``.
     """
-    kernel = compiled(_bridge_slopes) if kernel_backend(backend) == "numba" else _bridge_slopes
+    kernel = loop_for(_bridge_slopes, backend)
     distinct, group, counts = np.unique(scores, return_inverse=True, return_counts=True)
     ones = np.bincount(group.ravel(), weights=labels, minlength=distinct.size).astype(np.int64)
     counts = counts.astype(np.int64)
@@ -233,6 +227,9 @@ class VennAbers:
         Seed of the random split into folds or calibration set.
     backend : {None, "auto", "numba", "numpy"}
         Where the hull kernel runs (``None``: numba when installed).
+    skipna : bool, default False
+        ``True``: :meth:`fit` leaves out the cases with a NaN score, feature or
+        label; ``False``: a NaN raises :class:`InputError`.
 
     Attributes
     ----------
@@ -262,6 +259,7 @@ class VennAbers:
         cal_size: float = 0.3,
         random_state: int | np.random.SeedSequence | None = None,
         backend: str | None = None,
+        skipna: bool = False,
     ) -> None:
         self.estimator = estimator
         self.inductive = inductive
@@ -269,21 +267,7 @@ class VennAbers:
         self.cal_size = cal_size
         self.random_state = random_state
         self.backend = backend
-
-    def _check_params(self) -> None:
-        if not self.inductive and self.estimator is None:
-            raise ConfigError(
-                "cross Venn-ABERS (inductive=False) refits the classifier on folds: pass estimator="
-            )
-        if not self.inductive and (
-            isinstance(self.n_splits, bool)
-            or not isinstance(self.n_splits, (int, np.integer))
-            or self.n_splits < 2
-        ):
-            raise ConfigError(f"n_splits must be an integer >= 2, got {self.n_splits!r}")
-        if self.inductive and self.estimator is not None and not 0.0 < self.cal_size < 1.0:
-            raise ConfigError(f"cal_size must lie in (0, 1), got {self.cal_size!r}")
-        kernel_backend(self.backend)
+        self.skipna = skipna
 
     def fit(self, X: Any, y: Any) -> VennAbers:
         """Fit the classifier copies (if any) and precompute the calibration tables.
@@ -301,32 +285,28 @@ class VennAbers:
         VennAbers
             ``self``.
         """
-        self._check_params()
-        labels_arr, _ = as_cases(y, "y", dtype=None)
-        labels = check_binary_labels(labels_arr, "y")
+        if not self.inductive and self.estimator is None:
+            raise ConfigError(
+                "cross Venn-ABERS (inductive=False) refits the classifier on folds: pass estimator="
+            )
         backend = kernel_backend(self.backend)
+        labels_arr, _ = as_cases(y, "y", dtype=None, allow_nan=True)
+        if self.estimator is None:
+            values, _ = as_cases(X, "X (calibration scores)", allow_nan=True)
+        else:
+            values, _ = as_cases(X, "X", ndim=(1, 2), dtype=None, allow_nan=True)
+        values, labels_arr = drop_nan_cases(("X", values), ("y", labels_arr), skipna=self.skipna)
+        labels = check_binary_labels(labels_arr, "y")
         self.estimators_: list[Any] = []
         self.tables_: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         if self.estimator is None:
-            scores, _ = as_cases(X, "X (calibration scores)")
-            check_same_length(("X", scores), ("y", labels))
-            self.tables_.append(ivap_tables(scores, labels, backend=backend))
+            self.tables_.append(ivap_tables(values, labels, backend=backend))
             return self
-        features, _ = as_cases(X, "X", ndim=(1, 2), dtype=None)
-        n = check_same_length(("X", features), ("y", labels))
-        order = np.random.default_rng(self.random_state).permutation(n)
+        features, n = values, len(values)
         if self.inductive:
-            n_cal = round(self.cal_size * n)
-            if n_cal < 1 or n_cal >= n:
-                raise InputError(
-                    f"cal_size={self.cal_size} of {n} cases leaves an empty training or "
-                    "calibration part: use more cases"
-                )
-            splits = [(order[n_cal:], order[:n_cal])]
+            splits = [split_indices(n, self.cal_size, self.random_state)]
         else:
-            if n < self.n_splits:
-                raise InputError(f"{n} cases cannot be split into {self.n_splits} folds")
-            folds = np.array_split(order, self.n_splits)
+            folds = fold_indices(n, self.n_splits, self.random_state)
             splits = [
                 (np.concatenate(folds[:i] + folds[i + 1 :]), fold) for i, fold in enumerate(folds)
             ]
@@ -335,16 +315,14 @@ class VennAbers:
                 raise InputError(
                     "a training part holds one class only: use more cases or fewer folds"
                 )
-            model = copy.deepcopy(self.estimator)
-            model.fit(features[train], labels[train])
+            model = fit_copy(self.estimator, features[train], labels[train])
             self.estimators_.append(model)
             scores = _positive_scores(model, features[cal])
             self.tables_.append(ivap_tables(scores, labels[cal], backend=backend))
         return self
 
     def _intervals(self, X: Any) -> tuple[np.ndarray, np.ndarray, Any]:
-        if not hasattr(self, "tables_"):
-            raise ConfigError("this VennAbers is not fitted yet: call fit first")
+        require_fitted(self, "tables_")
         if self.estimator is None:
             values, template = as_cases(X, "X (test scores)")
             score_sets = [values]

@@ -110,6 +110,7 @@ def test_plots(tmp_path: Path, ensembles: tuple[xr.Dataset, xr.DataArray]) -> No
 
 def test_plain_arrays_in_numpy_out_and_no_global_numpy_state() -> None:
     before = np.geterr()
+    random_state = np.random.get_state()  # noqa: NPY002 (the legacy global state is checked)
     rng = np.random.default_rng(40)
     fc, obs = rng.normal(size=(50, 5)), rng.normal(size=50)
     assert isinstance(uq.crps_ensemble(fc, obs), np.ndarray)
@@ -118,7 +119,15 @@ def test_plain_arrays_in_numpy_out_and_no_global_numpy_state() -> None:
     assert isinstance(uq.rank_histogram(fc, obs), xr.Dataset)
     uq.mc_estimate(np.zeros(10))  # zero mean and variance: no warnings, no state change
     uq.crps_ensemble(np.full((3, 2), np.inf), np.zeros(3), skipna=True)
+    labels = (obs > 0).astype(int)
+    uq.VennAbers().fit(fc[:, 0], labels).predict_proba(fc[:, 1])
+    uq.ConformalClassifier(method="aps", randomized=True).fit(
+        np.c_[1 - fc[:, 0] ** 2 / 10, fc[:, 0] ** 2 / 10].clip(0, 1), labels
+    )
+    uq.mc_estimate(fc, method="bootstrap", n_bootstrap=20)
     assert np.geterr() == before
+    after = np.random.get_state()  # noqa: NPY002
+    assert all(np.array_equal(a, b) for a, b in zip(random_state, after, strict=True))
 
 
 def test_demo_part_writes_a_valid_dataset_and_plots(tmp_path: Path) -> None:

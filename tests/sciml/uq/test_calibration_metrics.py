@@ -127,3 +127,21 @@ def test_certainty_threshold_analysis_matches_sklearn_on_each_subset() -> None:
     assert np.isnan(custom.auroc[1])
     with pytest.raises(InputError, match="certainty="):
         certainty_threshold_analysis(p * 2, y)
+
+
+def test_certainty_threshold_analysis_skips_nan_cases_when_asked() -> None:
+    rng = np.random.default_rng(5)
+    p = rng.uniform(size=500)
+    y = (rng.uniform(size=500) < p).astype(float)
+    p_nan, y_nan = p.copy(), y.copy()
+    p_nan[3], y_nan[8] = np.nan, np.nan
+    with pytest.raises(InputError, match="skipna=True"):
+        certainty_threshold_analysis(p_nan, y_nan)
+    keep = np.ones(500, dtype=bool)
+    keep[[3, 8]] = False
+    xr.testing.assert_identical(
+        certainty_threshold_analysis(p_nan, y_nan, skipna=True),
+        certainty_threshold_analysis(p[keep], y[keep]),
+    )
+    with pytest.raises(ConfigError, match="thresholds"):
+        certainty_threshold_analysis(p, y, thresholds=[0.5, np.nan])

@@ -110,3 +110,36 @@ def test_too_few_cases_and_bad_input() -> None:
         conformal_interval(fc.rename(sample="case"), obs.rename(sample="case"), alpha=0.5)
     with pytest.raises(InputError, match="zero ensemble spread"):
         conformal_interval(fc * 0, obs, alpha=0.5, score="normalized")
+
+
+@pytest.mark.parametrize("score", ["absolute", "normalized"])
+def test_chunked_archives_stream_and_match(score: str) -> None:
+    fc, obs = _archive(60, 5, 4, seed=4)
+    for target in (None, fc[:7]):
+        eager = conformal_interval(fc, obs, score=score, target=target)  # type: ignore[arg-type]
+        lazy = conformal_interval(
+            fc.chunk(time=1, member=2),
+            obs.chunk(time=2),
+            score=score,  # type: ignore[arg-type]
+            target=None if target is None else target.chunk(time=1),
+        )
+        assert lazy.lower.chunks is not None
+        xr.testing.assert_allclose(lazy.compute(), eager)
+    few = conformal_interval(fc[:8].chunk(time=1), obs[:8], alpha=0.1)  # too few: raises on compute
+    with pytest.raises(InputError, match="at least 9"):
+        few.compute()
+
+
+def test_nan_forecasts_and_one_member_ensembles() -> None:
+    fc, obs = _archive(40, 4, 3, seed=5)
+    holes = fc.copy()
+    holes[5, 1, 0] = np.nan
+    with pytest.raises(InputError, match="fc contains 1 NaN"):
+        conformal_interval(holes, obs)
+    # skipna: the NaN member is left out of the ensemble mean
+    out = conformal_interval(holes, obs, skipna=True, target=holes[5:6])
+    kept = holes[5:6].mean("member", skipna=True)
+    width = conformal_interval(holes, obs, skipna=True, target=fc[:1]).upper - fc[:1].mean("member")
+    np.testing.assert_allclose(out.upper.values, (kept + width.values).values, rtol=1e-12)
+    with pytest.raises(InputError, match="at least 2 members"):
+        conformal_interval(fc.isel(member=[0]), obs, score="normalized")

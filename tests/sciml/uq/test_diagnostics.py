@@ -7,16 +7,19 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from gpu.errors import InputError
+from gpu.errors import ConfigError, InputError
 from sciml.uq import (
+    ece,
     ensemble_summary,
     entropy_decomposition,
+    event_probability,
     pit,
     pit_histogram,
     rank_histogram,
     reliability,
     spread_skill,
 )
+from sciml.uq._histograms import probability_bin
 from tests._markers import requires_numba
 
 
@@ -209,3 +212,73 @@ def test_entropy_decomposition() -> None:
     assert bool((parts["epistemic"] >= -1e-12).all())
     with pytest.raises(InputError, match="sum to 1"):
         entropy_decomposition(prob * 0.9)
+
+
+def test_reliability_and_ece_bin_alike_on_ensemble_probabilities() -> None:
+    """Event fractions k/M fall on the bin edges: one convention, so the ECE follows from the
+    reliability data, and scikit-learn's calibration curve (closed on the right) agrees."""
+    calibration = pytest.importorskip("sklearn.calibration")
+    rng = np.random.default_rng(11)
+    members = rng.normal(size=(4000, 10)) + rng.normal(size=(4000, 1))
+    obs = rng.normal(size=4000) + members.mean(axis=1) * 0.5
+    p = event_probability(members, 0.0)
+    y = (obs >= 0.0).astype(float)
+    np.testing.assert_allclose(p * 10, np.round(p * 10), atol=1e-12)  # each one on an edge
+    for bins in (5, 10):
+        rel = reliability(p, y, bins=bins)
+        full = rel["count"] > 0
+        gaps = np.abs(rel["observed_frequency"] - rel["forecast_probability"])
+        from_diagram = float((rel["count"] * gaps).where(full).sum() / rel["count"].sum())
+        assert ece(p, y, n_bins=bins) == pytest.approx(from_diagram, abs=1e-12)
+        prob_true, _ = calibration.calibration_curve(y, p, n_bins=bins)
+        np.testing.assert_allclose(rel["observed_frequency"].values[full], prob_true, atol=1e-12)
+    assert probability_bin(np.array([0.0, 0.1, 0.1 + 1e-12, 1.0, np.nan]), 10).tolist()[:4] == [
+        0,
+        0,
+        1,
+        9,
+    ]
+
+
+def test_more_bad_input() -> None:
+    fc, obs = _calibrated(50, 4, seed=12)
+    with pytest.raises(InputError, match="two members"):
+        ensemble_summary(fc[:, :1])
+    with pytest.raises(ConfigError, match="quantiles"):
+        ensemble_summary(fc, quantiles=[0.5, 1.5])
+    with pytest.raises(ConfigError, match="bins"):
+        pit_histogram(pit(fc, obs), bins=0)
+    with pytest.raises(ConfigError, match="bins"):
+        reliability(np.full(3, 0.5), np.ones(3), bins=2.5)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"probabilities in \[0, 1\]"):
+        reliability(np.array([0.2, 1.2]), np.array([0.0, 1.0]))
+    with pytest.raises(InputError, match=r"\[0, 1\]"):
+        entropy_decomposition(np.array([[[1.2, -0.2], [0.5, 0.5]]]))
+    with pytest.raises(ConfigError, match="base"):
+        entropy_decomposition(np.full((1, 2, 2), 0.5), base=1.0)
+    with pytest.raises(InputError, match="no 'ens' dim"):
+        spread_skill(
+            xr.DataArray(fc, dims=("sample", "member")), xr.DataArray(obs, dims="sample"), dim="ens"
+        )
+
+
+def test_skipna_of_summary_pit_histogram_and_reliability() -> None:
+    fc, obs = _calibrated(300, 6, seed=13)
+    fc_da = xr.DataArray(fc, dims=("sample", "member"))
+    holes = fc_da.where(fc_da.member != 2)
+    with pytest.raises(InputError, match="NaN"):
+        ensemble_summary(holes)
+    summary = ensemble_summary(holes, skipna=True)
+    np.testing.assert_allclose(summary["mean"].values, np.nanmean(holes.values, axis=1))
+    np.testing.assert_allclose(summary["variance"].values, np.nanvar(holes.values, axis=1, ddof=1))
+    values = pit(fc, obs)
+    values[7] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        pit_histogram(values)
+    assert int(pit_histogram(values, skipna=True)["n_cases"]) == 299
+    p, y = np.linspace(0, 1, 300), (obs > 0).astype(float)
+    p[4] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        reliability(p, y)
+    keep = ~np.isnan(p)
+    xr.testing.assert_identical(reliability(p, y, skipna=True), reliability(p[keep], y[keep]))

@@ -8,7 +8,7 @@ import xarray as xr
 from scipy import stats
 from scipy.spatial.distance import pdist
 
-from gpu.errors import InputError
+from gpu.errors import ConfigError, InputError
 from sciml.uq import energy_distance, ks_marginals, mmd2, sliced_wasserstein
 from sciml.uq.distances import median_bandwidth
 from tests._markers import requires_numba
@@ -121,8 +121,14 @@ def test_bad_input() -> None:
         mmd2(x, np.zeros((1, 2)))
     with pytest.raises(InputError, match="median distance"):
         mmd2(x, x)
-    with pytest.raises(InputError, match="n_projections"):
+    with pytest.raises(ConfigError, match="n_projections"):
         sliced_wasserstein(x, x, n_projections=0)
+    with pytest.raises(ConfigError, match="p must be at least 1"):
+        sliced_wasserstein(x, x, p=0.5)
+    with pytest.raises(ConfigError, match="bandwidth"):
+        mmd2(x, x + 1, bandwidth=0.0)
+    with pytest.raises(ConfigError, match="backend"):
+        energy_distance(x, x + 1, backend="jax")
     nan = x.copy()
     nan[3, 1] = np.nan
     rng = np.random.default_rng(28)

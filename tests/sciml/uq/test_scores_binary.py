@@ -18,7 +18,7 @@ def test_brier_of_squared_uniform_events_is_one_sixth() -> None:
     y = (rng.uniform(size=s.size) < s**2).astype(float)
     values = brier_score(s, y)
     se = values.std() / np.sqrt(values.size)
-    assert abs(values.mean() - 1 / 6) < 4 * se
+    assert abs(values.mean() - 1 / 6) < 3 * se
 
 
 def test_brier_agrees_with_peers() -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from gpu.errors import InputError
+from gpu.errors import ConfigError, InputError
 from sciml.uq import crps_ensemble, energy_score, variogram_score
 from tests._markers import requires_numba
 
@@ -16,9 +16,13 @@ BACKENDS = [pytest.param("numpy", id="numpy"), pytest.param("numba", marks=requi
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_reference_values(backend: str) -> None:
     fc = [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]
-    assert energy_score(fc, [1.0, 1.0], backend=backend) == pytest.approx(0.7587141250, abs=1e-10)
+    standard = energy_score(fc, [1.0, 1.0], backend=backend)
+    assert standard == pytest.approx(0.7587141250, abs=1e-10)
     fair = energy_score(fc, [1.0, 1.0], fair=True, backend=backend)
     assert fair == pytest.approx(0.5690355937, abs=1e-10)
+    # by hand: distances to y sum to 2 + sqrt(2), the pairwise ones (each pair once) too
+    assert standard == pytest.approx((2 + np.sqrt(2)) / 3 - 2 * (2 + np.sqrt(2)) / 18, abs=1e-15)
+    assert fair == pytest.approx((2 + np.sqrt(2)) / 3 - 2 * (2 + np.sqrt(2)) / 12, abs=1e-15)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -88,5 +92,5 @@ def test_bad_input() -> None:
         energy_score(fc[:, :1], np.zeros((5, 3)), fair=True)
     with pytest.raises(InputError, match="shape"):
         variogram_score(fc, np.zeros((5, 3)), weights=np.ones((2, 2)))
-    with pytest.raises(InputError, match="p must be positive"):
+    with pytest.raises(ConfigError, match="p must be positive"):
         variogram_score(fc, np.zeros((5, 3)), p=0.0)
