@@ -31,7 +31,10 @@ _PACKAGES = (
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a one-line error to standard error and return the exit to raise."""
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    line = " ".join(message.split())  # one line, never wrapped, brackets shown as written
+    Console(stderr=True).print(
+        f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True
+    )
     return typer.Exit(code)
 
 
@@ -88,12 +91,129 @@ def demo(
     Console().print(f"demo written to [bold]{summary.parent}[/] (see {summary.name})")
 
 
+@app.command()
+def run(
+    run_file: Annotated[Path, typer.Argument(metavar="RUN.toml", help="The run file (TOML).")],
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Continue the run in the existing output; skip members written."
+        ),
+    ] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", "-s", help="serial|threads|processes|local-cluster|tcp://HOST:PORT"
+        ),
+    ] = None,
+    members: Annotated[
+        int | None, typer.Option("--members", "-n", help="Ensemble size (overrides the file).")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Zarr store to write (overrides the file)."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", help="Workers of a local scheduler.")
+    ] = None,
+    strict: Annotated[
+        bool | None,
+        typer.Option(
+            "--strict/--no-strict", help="Exit 1 if any member fails (overrides the file)."
+        ),
+    ] = None,
+    progress: Annotated[
+        bool | None, typer.Option("--progress/--no-progress", help="Force the progress bar.")
+    ] = None,
+) -> None:
+    """Run the ensemble a run file describes, checkpointing to its output store.
+
+    Exit codes: 0 done (failed members, if any, are recorded in the store),
+    1 members failed in strict mode or the run stopped, 2 bad input.
+    """
+    from sciml.ensemble import EnsembleError, failures_of, load_run, summarize
+
+    try:
+        plan = load_run(
+            run_file, members=members, scheduler=scheduler, output=output, workers=workers,
+            strict=strict,
+        )  # fmt: skip
+        console = Console(soft_wrap=True)
+        console.print(escape(f"running {plan.describe()}"), highlight=False)
+        ds = plan.execute(resume=resume, progress=progress)
+    except EnsembleError as exc:  # members failed in strict mode, or the scheduler gave up
+        raise fail(str(exc), code=1) from None
+    except SciMLError as exc:
+        raise fail(str(exc)) from None
+    summary = summarize(failures_of(ds), ds.sizes["member"])
+    console.print(escape(f"{summary}; written to {plan.output}"), highlight=False)
+
+
+@app.command()
+def validate(
+    run_file: Annotated[Path, typer.Argument(metavar="RUN.toml", help="The run file (TOML).")],
+) -> None:
+    """Check a run file and its pipeline configuration; compute and write nothing.
+
+    Exit codes: 0 valid, 2 invalid (one line naming the key and what is expected).
+    """
+    from sciml.ensemble import load_run
+
+    try:
+        plan = load_run(run_file)
+    except SciMLError as exc:
+        raise fail(str(exc)) from None
+    Console(soft_wrap=True).print(
+        escape(f"{run_file} is valid: {plan.describe()}"), highlight=False
+    )
+
+
+@app.command()
+def show(
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="An ensemble Zarr store.")],
+) -> None:
+    """Describe an ensemble store: dims, members done, failures, provenance, history.
+
+    Exit codes: 0 shown, 2 not an ensemble store.
+    """
+    import numpy as np
+
+    from sciml.ensemble import failures_of, open_store, summarize
+
+    try:
+        ds = open_store(store)
+    except SciMLError as exc:
+        raise fail(str(exc)) from None
+    done = np.asarray(ds["done"].values, dtype=bool)
+    failures = [f for f in failures_of(ds) if done[f.member]]
+    dims = ", ".join(f"{name}={size}" for name, size in ds.sizes.items())
+    variables = ", ".join(
+        f"{name}({', '.join(map(str, var.dims))})"
+        for name, var in ds.data_vars.items()
+        if name != "done"
+    )
+    lines = [
+        f"store: {store}",
+        f"dims: {dims}",
+        f"variables: {variables}",
+        f"members: {summarize(failures, done.size, done=int(done.sum()))}",
+    ]
+    lines += [f"  {failure}" for failure in failures]
+    for key in ("sciml_version", "backend", "seed", "config"):
+        lines.append(f"{key}: {ds.attrs.get(key, '(missing)')}")
+    lines.append("history:")
+    lines += [f"  {entry}" for entry in str(ds.attrs.get("history", "(none)")).splitlines()]
+    console = Console(soft_wrap=True)
+    for line in lines:
+        console.print(escape(line), highlight=False)
+
+
 def main() -> None:
     """Entry point that turns a sciml error escaping a command into exit code 2."""
     try:
         app()
     except SciMLError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        fail(str(exc))
         sys.exit(2)
 
 

@@ -33,9 +33,9 @@ class DemoPart:
 
 def demo_parts() -> list[DemoPart]:
     """All demo parts, in the order the demo runs them."""
-    from sciml.demo import backends, uq
+    from sciml.demo import backends, ensemble, uq
 
-    return [backends.PART, uq.PART]
+    return [backends.PART, ensemble.PART, uq.PART]
 
 
 def run_demo(
