@@ -61,6 +61,7 @@ __all__ = [
 #: Built-in pipelines: name -> "module:attribute" of their :class:`Pipeline`.
 BUILTIN: dict[str, str] = {
     "ou": "sciml.ensemble.ou:PIPELINE",
+    "chaos": "sciml.ensemble.chaos:PIPELINE",
     "fluxtransport": "sciml.ensemble.fluxtransport:PIPELINE",
 }
 

@@ -1,0 +1,357 @@
+"""Turn a dysts flow into a :class:`gpu.ode.BatchedRHS` for every backend.
+
+dysts writes most right-hand sides as ``_rhs(x, y, z, t, *params)`` on scalar
+components, compiled with numba. The adapter uses dysts' own function in
+three ways, and checks each against dysts' per-point ``rhs`` on a small batch
+before using it:
+
+``broadcast``
+    The pure-Python ``_rhs`` evaluated on whole component arrays (one entry
+    per member): NumPy directly; JAX and CuPy with the function's global
+    ``np`` bound to ``jax.numpy`` / ``cupy``; numba through a generated
+    per-member wrapper around dysts' compiled ``_rhs``.
+``vector-rhs``
+    Systems that override ``rhs(X, t)`` (indexing into ``X``): called on the
+    ``(dim, members)`` array, NumPy only, with the same parameters for every
+    member.
+``per-member``
+    Everything else (a branch on the state, array parameters that do not
+    broadcast): dysts' ``rhs`` called once per member, NumPy only.
+
+:func:`vectorization_report` lists the mode of every flow.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+import warnings
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from gpu._optional import require
+from gpu.errors import ConfigError
+from gpu.ode import BatchedRHS
+from solvers.chaos.catalog import System, get, systems
+
+__all__ = ["MODES", "batched_rhs", "modes", "vectorization_report"]
+
+#: The adapter's modes, fastest first.
+MODES: tuple[str, ...] = ("broadcast", "vector-rhs", "per-member")
+
+
+def _raw_rhs(instance: Any) -> Any:
+    """dysts' ``_rhs`` if the class defines its own, else None."""
+    from dysts.base import BaseDyn
+
+    raw = type(instance)._rhs
+    return None if raw is BaseDyn._rhs else raw
+
+
+def _probe_batch(system: System) -> tuple[np.ndarray, np.ndarray]:
+    """Three nearby states and times to compare the vectorized forms on."""
+    ic = system.ic
+    offsets = np.array([0.0, 1e-2, -2e-2])
+    y = ic[:, None] * (1.0 + offsets) + 1e-3 * offsets
+    return y, np.array([0.0, 0.3, 0.7])
+
+
+def _stack(xp: Any, comps: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+    """Stack the components dysts returns (arrays or scalars) into ``(dim, *shape)``."""
+    if xp is np:
+        out = np.empty((len(comps), *shape), dtype=dtype)
+        for i, comp in enumerate(comps):
+            out[i] = comp
+        return out
+    return xp.stack([xp.broadcast_to(xp.asarray(c, dtype=dtype), shape) for c in comps])
+
+
+def _reference(instance: Any, y: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """dysts' per-point right-hand side (its uncompiled ``_rhs`` where ``rhs`` is the default)."""
+    from dysts.base import DynSys
+
+    raw = _raw_rhs(instance)
+    if type(instance).rhs is DynSys.rhs and hasattr(raw, "py_func"):
+
+        def point(x: np.ndarray, t: float) -> Any:
+            return raw.py_func(*x, t, *instance.param_list)
+
+    else:
+        point = instance.rhs
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return np.stack(
+            [np.asarray(point(y[:, m], t[m]), dtype=float) for m in range(y.shape[1])], axis=-1
+        )
+
+
+def _agrees(candidate: Callable[[], Any], reference: np.ndarray) -> bool:
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            value = np.asarray(candidate(), dtype=float)
+    except Exception:  # third-party code fails in many ways when it does not vectorize
+        return False
+    return value.shape == reference.shape and bool(
+        np.allclose(value, reference, rtol=1e-10, atol=1e-12, equal_nan=True)
+    )
+
+
+def _rebound(fn: Any, xp: Any) -> Any:
+    """``fn`` with its global ``np`` bound to the namespace ``xp``."""
+    return types.FunctionType(
+        fn.__code__, {**fn.__globals__, "np": xp}, fn.__name__, fn.__defaults__, fn.__closure__
+    )
+
+
+class _Adapter:
+    """All forms of one system's right-hand side, probed once."""
+
+    def __init__(self, system: System) -> None:
+        self.system = system
+        self.instance = system.dysts_instance()
+        self.scalar_params = all(np.ndim(v) == 0 for v in system.params.values())
+        self.param_vector = (
+            np.array([float(system.params[k]) for k in system.param_names])
+            if self.scalar_params
+            else np.zeros(0)
+        )
+        raw = _raw_rhs(self.instance)
+        self.py_rhs = None if raw is None else getattr(raw, "py_func", raw)
+        self.raw = raw
+        y, t = _probe_batch(system)
+        self.probe = (y, t, _reference(self.instance, y, t))
+        self.mode = self._classify()
+
+    def _classify(self) -> str:
+        y, t, ref = self.probe
+        if self.py_rhs is not None and self.scalar_params:
+            fn = self.py_rhs
+            p = np.repeat(self.param_vector[:, None], y.shape[1], axis=1)
+            if _agrees(lambda: _stack(np, fn(*y, t, *p), t.shape, float), ref):
+                return "broadcast"
+        if _agrees(lambda: _stack(np, self.instance.rhs(y, t), t.shape, float), ref):
+            return "vector-rhs"
+        return "per-member"
+
+    def array_fn(self, xp: Any) -> Callable[[Any, Any, Any], Any] | None:
+        if self.mode == "broadcast" and self.py_rhs is not None:
+            fn = self.py_rhs if xp is np else _rebound(self.py_rhs, xp)
+
+            def f(y: Any, t: Any, p: Any) -> Any:
+                return _stack(xp, fn(*y, t, *p), y.shape[1:], y.dtype)
+
+            if xp is np:
+                return f
+            y, t, ref = self.probe
+            p = np.repeat(self.param_vector[:, None], y.shape[1], axis=1)
+            to_host = getattr(xp, "asnumpy", np.asarray)
+            ok = _agrees(lambda: to_host(f(xp.asarray(y), xp.asarray(t), xp.asarray(p))), ref)
+            return f if ok else None
+        if xp is not np:
+            return None
+        instance = self.instance
+        if self.mode == "vector-rhs":
+
+            def g(y: Any, t: Any, p: Any) -> Any:
+                return _stack(np, instance.rhs(y, t), y.shape[1:], y.dtype)
+
+            return g
+
+        def per_member(y: Any, t: Any, p: Any) -> Any:
+            times = np.broadcast_to(t, y.shape[1:])
+            return np.stack(
+                [
+                    np.asarray(instance.rhs(y[:, m], times[m]), dtype=y.dtype)
+                    for m in range(y.shape[1])
+                ],
+                axis=-1,
+            )
+
+        return per_member
+
+    def numba_fn(self) -> Any:
+        if self.raw is None or not self.scalar_params:
+            return None
+        numba = require("numba", "the numba backend")
+        # dysts' pure-Python _rhs compiled with NumPy's float semantics (x / 0 -> inf)
+        compiled = numba.njit(error_model="numpy")(self.py_rhs)
+        y, t, ref = self.probe
+
+        def call() -> np.ndarray:
+            values = compiled(*y[:, 0], float(t[0]), *self.param_vector)
+            return np.asarray(values, dtype=float)[:, None]
+
+        return compiled if _agrees(call, ref[:, :1]) else None
+
+
+class _MapAdapter:
+    """The forms of one map ``x_{k+1} = F(x_k)``, probed once (modes as for flows)."""
+
+    def __init__(self, system: System) -> None:
+        self.system = system
+        self.instance = system.dysts_instance()
+        self.scalar_params = all(np.ndim(v) == 0 for v in system.params.values())
+        self.param_vector = (
+            np.array([float(system.params[k]) for k in system.param_names])
+            if self.scalar_params
+            else np.zeros(0)
+        )
+        raw = type(self.instance)._rhs
+        self.static = isinstance(inspect.getattr_static(type(self.instance), "_rhs"), staticmethod)
+        self.py_rhs = getattr(raw, "py_func", raw) if self.static else None
+        y, _ = _probe_batch(system)
+        self.probe = (y, self._reference(y))
+        self.mode = self._classify()
+
+    def _point(self, x: np.ndarray) -> Any:
+        params = self.instance.param_list
+        if self.py_rhs is not None:
+            return self.py_rhs(*x, *params)
+        return self.instance._rhs(*x, *params)
+
+    def _reference(self, y: np.ndarray) -> np.ndarray | None:
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                return np.stack(
+                    [
+                        np.atleast_1d(np.asarray(self._point(y[:, m]), float))
+                        for m in range(y.shape[1])
+                    ],
+                    axis=-1,
+                )
+        except Exception:  # a dysts map that cannot be evaluated point by point
+            return None
+
+    def _classify(self) -> str:
+        y, ref = self.probe
+        if ref is None or ref.shape[0] != self.system.dim:
+            return "unsupported"
+        if self.py_rhs is not None and self.scalar_params:
+            fn = self.py_rhs
+            p = np.repeat(self.param_vector[:, None], y.shape[1], axis=1)
+            if _agrees(lambda: _stack(np, _components(fn(*y, *p)), (y.shape[1],), float), ref):
+                return "broadcast"
+        return "per-member"
+
+    def array_fn(self, xp: Any) -> Callable[[Any, Any, Any], Any] | None:
+        if self.mode == "broadcast" and self.py_rhs is not None:
+            fn = self.py_rhs if xp is np else _rebound(self.py_rhs, xp)
+
+            def f(y: Any, k: Any, p: Any) -> Any:
+                return _stack(xp, _components(fn(*y, *p)), y.shape[1:], y.dtype)
+
+            if xp is np:
+                return f
+            y, ref = self.probe
+            p = np.repeat(self.param_vector[:, None], y.shape[1], axis=1)
+            to_host = getattr(xp, "asnumpy", np.asarray)
+            ok = ref is not None and _agrees(
+                lambda: to_host(f(xp.asarray(y), 0, xp.asarray(p))), ref
+            )
+            return f if ok else None
+        if xp is not np or self.mode != "per-member":
+            return None
+
+        def per_member(y: Any, k: Any, p: Any) -> Any:
+            return np.stack(
+                [
+                    np.atleast_1d(np.asarray(self._point(y[:, m]), dtype=y.dtype))
+                    for m in range(y.shape[1])
+                ],
+                axis=-1,
+            )
+
+        return per_member
+
+
+def _components(value: Any) -> Any:
+    """A map's output as a sequence of components (1-D maps return one array)."""
+    return value if isinstance(value, tuple | list) else (value,)
+
+
+@cache
+def _adapter(key: tuple[Any, ...]) -> _Adapter | _MapAdapter:
+    name, overrides = key
+    values = {k: v if isinstance(v, float) else np.reshape(v[1], v[0]) for k, v in overrides}
+    system = get(name, **values)
+    return _MapAdapter(system) if system.kind == "map" else _Adapter(system)
+
+
+def _adapter_for(system: System) -> _Adapter | _MapAdapter:
+    if system.kind == "delay":
+        raise ConfigError(
+            f"{system.name} is a delay equation; delay equations are listed but not integrated"
+        )
+    return _adapter(system.key)
+
+
+def _flow_adapter(system: System) -> _Adapter:
+    adapter = _adapter_for(system)
+    if not isinstance(adapter, _Adapter):
+        raise ConfigError(f"{system.name} is a map, not an ordinary differential equation")
+    return adapter
+
+
+@cache
+def _batched(key: tuple[Any, ...]) -> BatchedRHS:
+    adapter = _adapter(key)
+    if isinstance(adapter, _MapAdapter):
+        if adapter.mode == "unsupported":
+            raise ConfigError(
+                f"{adapter.system.name}: dysts' map cannot be evaluated point by point"
+            )
+        return BatchedRHS(adapter.system.dim, cache(adapter.array_fn), None, adapter.system.name)
+    return BatchedRHS(
+        adapter.system.dim,
+        cache(adapter.array_fn),
+        name=adapter.system.name,
+        numba_factory=adapter.numba_fn,
+    )
+
+
+def batched_rhs(system: System) -> BatchedRHS:
+    """The batched right-hand side of a flow, or the batched map (built and checked once).
+
+    Parameters
+    ----------
+    system : System
+        A flow or map of the catalog (parameters as set on it).
+
+    Returns
+    -------
+    gpu.ode.BatchedRHS
+        Parameters are passed as rows ``p[i]`` in :attr:`System.param_names`
+        order for the ``broadcast`` mode; the other modes use the system's own.
+
+    Raises
+    ------
+    ConfigError
+        A delay equation, or a map dysts cannot evaluate.
+    """
+    _adapter_for(system)
+    return _batched(system.key)
+
+
+def modes(system: System) -> str:
+    """The adapter mode of a flow or map: one of :data:`MODES` (``"unsupported"`` for
+    a map dysts cannot evaluate point by point)."""
+    return _adapter_for(system).mode
+
+
+def vectorization_report() -> dict[str, list[str]]:
+    """Flows of the catalog grouped by adapter mode (probes every flow: a few seconds).
+
+    Returns
+    -------
+    dict
+        Mode -> sorted system names.
+    """
+    report: dict[str, list[str]] = {mode: [] for mode in MODES}
+    for name in systems(kind="flow"):
+        report[modes(get(name))].append(name)
+    return report
