@@ -112,6 +112,11 @@ class AdaptiveConformal:
         Where the time loop runs.
     dim : str, default "time"
         Time dimension of DataArray inputs.
+    skipna : bool, default False
+        Whether steps with NaN in the forecast or the observation (missing
+        data) are allowed. Such a step takes no part in the online run: it
+        adds no score and leaves the level unchanged; its bounds are NaN and
+        ``valid_`` is False there. By default NaN raises.
 
     Attributes
     ----------
@@ -124,7 +129,10 @@ class AdaptiveConformal:
     alpha_path_ : numpy.ndarray
         The level used at each step.
     covered_ : numpy.ndarray, bool
-        Whether each step's observation fell inside its interval.
+        Whether each step's observation fell inside its interval (False at
+        steps left out for NaN).
+    valid_ : numpy.ndarray, bool, shape (T,)
+        Which steps took part in the online run (all, unless ``skipna``).
 
     Examples
     --------
@@ -148,16 +156,19 @@ class AdaptiveConformal:
         window: int | None = None,
         backend: str | None = None,
         dim: str = "time",
+        skipna: bool = False,
     ) -> None:
         self.alpha = alpha
         self.gamma = gamma
         self.window = window
         self.backend = backend
         self.dim = dim
+        self.skipna = skipna
 
     def _series(self, y_pred: Any, y: Any) -> tuple[np.ndarray, np.ndarray, bool]:
-        pred, _ = as_cases(y_pred, "y_pred", dim=self.dim, ndim=(1, 2))
-        obs, _ = as_cases(y, "y", dim=self.dim, ndim=(1, 2))
+        allow_nan = bool(self.skipna)
+        pred, _ = as_cases(y_pred, "y_pred", dim=self.dim, ndim=(1, 2), allow_nan=allow_nan)
+        obs, _ = as_cases(y, "y", dim=self.dim, ndim=(1, 2), allow_nan=allow_nan)
         check_same_length(("y_pred", pred), ("y", obs))
         if pred.shape != obs.shape:
             raise InputError(f"y_pred has shape {pred.shape} but y has {obs.shape}")
@@ -165,6 +176,16 @@ class AdaptiveConformal:
         return pred.reshape(len(pred), -1), obs.reshape(len(obs), -1), multi
 
     def _run(self, pred: np.ndarray, obs: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Run the complete steps online; steps with NaN get NaN bounds."""
+        valid = ~(np.isnan(pred).any(axis=1) | np.isnan(obs).any(axis=1))
+        lower, upper, used, covered = self._run_complete(pred[valid], obs[valid])
+        full = [np.full((len(pred), pred.shape[1]), np.nan) for _ in range(3)]
+        hit = np.zeros((len(pred), pred.shape[1]), dtype=np.bool_)
+        for target, part in zip((*full, hit), (lower, upper, used, covered), strict=True):
+            target[valid] = part
+        return (*full, hit, valid)
+
+    def _run_complete(self, pred: np.ndarray, obs: np.ndarray) -> tuple[np.ndarray, ...]:
         steps, n_out = pred.shape
         lower = np.empty((steps, n_out))
         upper = np.empty((steps, n_out))
@@ -215,7 +236,7 @@ class AdaptiveConformal:
         self.multi_output_ = multi
         self.alpha_t_ = np.full(pred.shape[1], alpha)
         self.scores_ = np.empty((0, pred.shape[1]))
-        lower, upper, used, covered = self._run(pred, obs)
+        lower, upper, used, covered, self.valid_ = self._run(pred, obs)
         self.lower_, self.upper_, self.alpha_path_, self.covered_ = self._shape(
             lower, upper, used, covered
         )
@@ -238,7 +259,9 @@ class AdaptiveConformal:
         pred, obs, multi = self._series(y_pred, y)
         if multi != self.multi_output_ or pred.shape[1] != self.alpha_t_.size:
             raise InputError("update needs series of the same shape as those given to fit")
-        new = self._shape(*self._run(pred, obs))
+        *steps, valid = self._run(pred, obs)
+        new = self._shape(*steps)
+        self.valid_ = np.concatenate([self.valid_, valid])
         self.lower_, self.upper_, self.alpha_path_, self.covered_ = (
             np.concatenate([old, add], axis=0)
             for old, add in zip(

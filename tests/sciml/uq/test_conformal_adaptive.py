@@ -100,3 +100,33 @@ def test_bad_configuration_and_input() -> None:
         AdaptiveConformal().predict_interval(0.0)
     with pytest.raises(InputError, match="same shape"):
         AdaptiveConformal().fit(y, y).update(np.zeros((3, 2)), np.zeros((3, 2)))
+
+
+def test_skipna_leaves_missing_steps_out_of_the_online_run() -> None:
+    """With skipna, a series with gaps gives, on its complete steps, exactly the run of
+    the series with the gaps removed; the gaps get NaN bounds and valid_ False."""
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=400) * np.linspace(1.0, 3.0, 400)
+    pred = np.zeros_like(y)
+    gaps = rng.choice(400, size=40, replace=False)
+    y_gappy = y.copy()
+    y_gappy[gaps[:20]] = np.nan
+    pred_gappy = pred.copy()
+    pred_gappy[gaps[20:]] = np.nan
+    keep = np.ones(400, dtype=bool)
+    keep[gaps] = False
+
+    gappy = AdaptiveConformal(alpha=0.1, gamma=0.02, skipna=True).fit(pred_gappy, y_gappy)
+    clean = AdaptiveConformal(alpha=0.1, gamma=0.02).fit(pred[keep], y[keep])
+
+    np.testing.assert_array_equal(gappy.valid_, keep)
+    np.testing.assert_array_equal(gappy.lower_[keep], clean.lower_)
+    np.testing.assert_array_equal(gappy.upper_[keep], clean.upper_)
+    np.testing.assert_array_equal(gappy.covered_[keep], clean.covered_)
+    assert np.isnan(gappy.lower_[~keep]).all() and not gappy.covered_[~keep].any()
+    np.testing.assert_array_equal(gappy.alpha_t_, clean.alpha_t_)
+    # update continues the same online run
+    gappy.update(np.array([0.0, np.nan]), np.array([1.0, 2.0]))
+    clean.update(np.array([0.0]), np.array([1.0]))
+    assert gappy.valid_.tolist()[-2:] == [True, False]
+    np.testing.assert_array_equal(gappy.alpha_t_, clean.alpha_t_)
