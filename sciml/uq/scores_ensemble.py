@@ -12,13 +12,16 @@ instead, which makes it an unbiased estimate of the CRPS of the distribution
 the members are drawn from. With the members sorted,
 :math:`\\sum_i\\sum_j |x_i - x_j| = 2\\sum_i (2i - M - 1)\\,x_{(i)}`, so each
 forecast costs one sort and one pass. The numba path sorts blocks of
-forecasts with NumPy's vectorized sort and scores them in a compiled loop;
+forecasts with NumPy's vectorized sort and scores them in a compiled loop,
+one block per core at a time;
 the NumPy path computes the same formula with array operations and is the
 reference.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -59,16 +62,24 @@ def _crps_sorted_loop(
 def _crps_numba(fc: np.ndarray, obs: np.ndarray, *, fair: bool, skipna: bool) -> np.ndarray:
     (fc2, y), lead = flatten_leading([fc, obs], [1, 0])
     loop = compiled(_crps_sorted_loop)
-    n, size = fc2.shape
+    n = fc2.shape[0]
     y = np.ascontiguousarray(y, dtype=np.float64)
     out = np.empty(n)
-    buffer = np.empty((min(n, _BLOCK), size))
-    for start in range(0, n, _BLOCK):
+
+    def score_block(start: int) -> None:
         stop = min(n, start + _BLOCK)
-        block = buffer[: stop - start]
-        np.copyto(block, fc2[start:stop])
-        block.sort(axis=-1)
+        block = np.sort(fc2[start:stop], axis=-1)  # NaN sorts last
         loop(block, y[start:stop], fair, skipna, out[start:stop])
+
+    # NumPy's sort and the compiled loop both release the GIL: blocks run on all cores.
+    starts = range(0, n, _BLOCK)
+    workers = min(len(starts), os.cpu_count() or 1)
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(score_block, starts))
+    else:
+        for start in starts:
+            score_block(start)
     return out.reshape(lead)
 
 
