@@ -33,9 +33,16 @@ class DemoPart:
 
 def demo_parts() -> list[DemoPart]:
     """All demo parts, in the order the demo runs them."""
-    from sciml.demo import backends, chaos, ensemble, fluxtransport, uq
+    from sciml.demo import backends, chaos, ensemble, fluxtransport, rom, uq
 
-    return [backends.PART, chaos.PART, ensemble.PART, fluxtransport.PART, uq.PART]
+    return [
+        backends.PART,
+        chaos.PART,
+        ensemble.PART,
+        fluxtransport.PART,
+        uq.PART,
+        rom.PART,
+    ]
 
 
 def run_demo(
