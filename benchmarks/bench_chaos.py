@@ -1,8 +1,8 @@
 """Chaotic systems: sciml's batched integrators against dysts and a hand-written kernel.
 
 1. The catalog: one trajectory of 1,000 points at 100 points per period per
-   flow, rtol = atol = 1e-10, CPU time (compilation included) of sciml on the
-   fastest CPU backend (numba; NumPy for systems without a numba form),
+   flow, rtol = atol = 1e-10, CPU time (compilation included) of sciml on
+   ``--catalog-backend`` (numba by default; NumPy for systems without its form),
    against dysts' ``make_trajectory(1000)`` with its defaults (Radau,
    rtol = 1e-12) on a random sample of systems, extrapolated to the catalog.
 2. Lorenz, 1,024 members x 10,000 RK4 steps in float64: the library path
@@ -37,12 +37,12 @@ def _cpu(fn: object) -> float:
     return time.process_time() - start
 
 
-def catalog(n_catalog: int | None, n_dysts: int) -> tuple[str, float, float]:
+def catalog(n_catalog: int | None, n_dysts: int, backend: str) -> tuple[str, float, float]:
     names = chaos.systems(kind="flow")
     rng = np.random.default_rng(0)
     ours_names = names if n_catalog is None else list(rng.choice(names, n_catalog, replace=False))
     ours = sum(
-        _cpu(lambda n=name: chaos.trajectory(n, 1000, rtol=1e-10, atol=1e-10, backend="numba"))
+        _cpu(lambda n=name: chaos.trajectory(n, 1000, rtol=1e-10, atol=1e-10, backend=backend))
         for name in ours_names
     )
     ours *= len(names) / len(ours_names)
@@ -55,7 +55,7 @@ def catalog(n_catalog: int | None, n_dysts: int) -> tuple[str, float, float]:
             dysts_cpu += _cpu(lambda i=instance: i.make_trajectory(1000))
     dysts_total = dysts_cpu / n_dysts * len(names)
     label = (
-        f"catalog ({len(names)} flows; sciml on {len(ours_names)}, "
+        f"catalog ({len(names)} flows; sciml {backend} on {len(ours_names)}, "
         f"dysts on {n_dysts}: {', '.join(dysts_names)}; extrapolated)"
     )
     return label, ours, dysts_total
@@ -164,11 +164,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small samples")
     parser.add_argument("--catalog", type=int, default=None, help="sciml catalog sample size")
     parser.add_argument("--dysts", type=int, default=None, help="dysts sample size")
+    parser.add_argument(
+        "--catalog-backend",
+        default="numba",
+        choices=("numba", "numpy", "jax"),
+        help="sciml backend of the catalog case (numba compiles one kernel per flow)",
+    )
     args = parser.parse_args()
     n_catalog = args.catalog if args.catalog is not None else (12 if args.quick else None)
     n_dysts = args.dysts if args.dysts is not None else (2 if args.quick else 6)
     y0 = np.random.default_rng(1).normal(size=(3, MEMBERS)) + np.array([[0.0], [0.0], [25.0]])
-    rows = [lorenz_rk4(y0), *lorenz_dopri5(y0), catalog(n_catalog, n_dysts)]
+    rows = [lorenz_rk4(y0), *lorenz_dopri5(y0), catalog(n_catalog, n_dysts, args.catalog_backend)]
     print_table(rows, title="chaotic systems (CPU; ratio < 1: sciml faster)")
 
 

@@ -44,9 +44,17 @@ def _rms(xp: Any, v: Any) -> Any:
 
 
 def _initial_step(
-    xp: Any, f: Any, y: Any, t: Any, p: Any, f0: Any, rtol: float, atol: float
+    xp: Any,
+    f: Any,
+    y: Any,
+    t: Any,
+    p: Any,
+    f0: Any,
+    rtol: float,
+    atol: float,
+    order: int = DOPRI5.order,
 ) -> Any:
-    """Hairer's starting-step heuristic, per member."""
+    """Hairer's starting-step heuristic, per member, for a local error of ``O(h^order)``."""
     scale = atol + rtol * xp.abs(y)
     d0 = _rms(xp, y / scale)
     d1 = _rms(xp, f0 / scale)
@@ -57,7 +65,7 @@ def _initial_step(
     h1 = xp.where(
         dmax <= 1e-15,
         xp.maximum(1e-6, h0 * 1e-3),
-        (0.01 / xp.maximum(dmax, 1e-300)) ** (1.0 / DOPRI5.order),
+        (0.01 / xp.maximum(dmax, 1e-300)) ** (1.0 / order),
     )
     h = xp.minimum(100.0 * h0, h1)
     return xp.where(xp.isfinite(h), h, 1e-6)

@@ -10,13 +10,18 @@ before using it:
     per member): NumPy directly; JAX and CuPy with the function's global
     ``np`` bound to ``jax.numpy`` / ``cupy``; numba through a generated
     per-member wrapper around dysts' compiled ``_rhs``.
+``rewrite``
+    Flows whose dysts right-hand side branches on the state, combines array
+    parameters with it or only runs on NumPy (the list is
+    :data:`solvers.chaos.rewrites.REWRITES`): a batched rewrite of the same
+    formula on NumPy, JAX and CuPy.
 ``vector-rhs``
     Systems that override ``rhs(X, t)`` (indexing into ``X``): called on the
-    ``(dim, members)`` array, NumPy only, with the same parameters for every
-    member.
+    ``(dim, members)`` array with the same parameters for every member; on
+    JAX and CuPy with its global ``np`` rebound, where that traces.
 ``per-member``
-    Everything else (a branch on the state, array parameters that do not
-    broadcast): dysts' ``rhs`` called once per member, NumPy only.
+    Anything else (a flow added to dysts that fits none of the above):
+    dysts' ``rhs`` called once per member, NumPy only.
 
 :func:`vectorization_report` lists the mode of every flow.
 """
@@ -36,11 +41,12 @@ from gpu._optional import require
 from gpu.errors import ConfigError
 from gpu.ode import BatchedRHS
 from solvers.chaos.catalog import System, get, systems
+from solvers.chaos.rewrites import REWRITES
 
-__all__ = ["MODES", "batched_rhs", "modes", "vectorization_report"]
+__all__ = ["MODES", "batched_rhs", "modes", "numpy_jacobian", "vectorization_report"]
 
 #: The adapter's modes, fastest first.
-MODES: tuple[str, ...] = ("broadcast", "vector-rhs", "per-member")
+MODES: tuple[str, ...] = ("broadcast", "rewrite", "vector-rhs", "per-member")
 
 
 def _raw_rhs(instance: Any) -> Any:
@@ -133,6 +139,12 @@ class _Adapter:
             p = np.repeat(self.param_vector[:, None], y.shape[1], axis=1)
             if _agrees(lambda: _stack(np, fn(*y, t, *p), t.shape, float), ref):
                 return "broadcast"
+        rewrite = REWRITES.get(self.system.name)
+        if rewrite is not None:
+            fn = rewrite(np, self.system.params)
+            p = np.repeat(self.param_vector[:, None], y.shape[1], axis=1)
+            if _agrees(lambda: fn(y, t, p), ref):
+                return "rewrite"
         if _agrees(lambda: _stack(np, self.instance.rhs(y, t), t.shape, float), ref):
             return "vector-rhs"
         return "per-member"
@@ -151,9 +163,20 @@ class _Adapter:
             to_host = getattr(xp, "asnumpy", np.asarray)
             ok = _agrees(lambda: to_host(f(xp.asarray(y), xp.asarray(t), xp.asarray(p))), ref)
             return f if ok else None
-        if xp is not np:
-            return None
+        if self.mode == "rewrite":
+            rewritten = REWRITES[self.system.name](xp, self.system.params)
+            if xp is np:
+                return rewritten
+            y, t, ref = self.probe
+            p = np.repeat(self.param_vector[:, None], y.shape[1], axis=1)
+            to_host = getattr(xp, "asnumpy", np.asarray)
+            ok = _agrees(
+                lambda: to_host(rewritten(xp.asarray(y), xp.asarray(t), xp.asarray(p))), ref
+            )
+            return rewritten if ok else None
         instance = self.instance
+        if xp is not np:
+            return self._rebound_vector_rhs(xp) if self.mode == "vector-rhs" else None
         if self.mode == "vector-rhs":
 
             def g(y: Any, t: Any, p: Any) -> Any:
@@ -172,6 +195,19 @@ class _Adapter:
             )
 
         return per_member
+
+    def _rebound_vector_rhs(self, xp: Any) -> Callable[[Any, Any, Any], Any] | None:
+        """dysts' ``rhs(X, t)`` with its global ``np`` bound to ``xp``, where that traces."""
+        method = _rebound(type(self.instance).rhs, xp)
+        instance = self.instance
+
+        def f(y: Any, t: Any, p: Any) -> Any:
+            return _stack(xp, method(instance, y, t), y.shape[1:], y.dtype)
+
+        y, t, ref = self.probe
+        to_host = getattr(xp, "asnumpy", np.asarray)
+        ok = _agrees(lambda: to_host(f(xp.asarray(y), xp.asarray(t), None)), ref)
+        return f if ok else None
 
     def numba_fn(self) -> Any:
         if self.raw is None or not self.scalar_params:
@@ -355,3 +391,38 @@ def vectorization_report() -> dict[str, list[str]]:
     for name in systems(kind="flow"):
         report[modes(get(name))].append(name)
     return report
+
+
+def numpy_jacobian(system: System) -> Callable[[Any, Any, Any], Any] | None:
+    """dysts' analytic Jacobian on a NumPy batch: ``J(y, t, p)`` -> ``(D, D, M)``.
+
+    Parameters
+    ----------
+    system : System
+        A catalog flow.
+
+    Returns
+    -------
+    callable or None
+        The batched Jacobian, or None where dysts defines no ``_jac`` or the
+        right-hand side does not broadcast over members.
+    """
+    adapter = _flow_adapter(system)
+    raw = type(adapter.instance)._jac
+    from dysts.base import BaseDyn
+
+    if raw is BaseDyn._jac or modes(system) != "broadcast":
+        return None
+    fn = getattr(raw, "py_func", raw)
+
+    def jac(y: Any, t: Any, p: Any) -> Any:
+        rows = fn(*y, t, *p)
+        shape = y.shape[1:]
+        return np.stack(
+            [
+                np.stack([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in row])
+                for row in rows
+            ]
+        )
+
+    return jac

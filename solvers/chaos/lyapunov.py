@@ -19,7 +19,7 @@ import xarray as xr
 
 from gpu.backends import Backend, get_backend
 from gpu.errors import ConfigError, InputError, NumericalInstability
-from solvers.chaos.adapter import _flow_adapter, batched_rhs, modes
+from solvers.chaos.adapter import batched_rhs, modes, numpy_jacobian
 from solvers.chaos.catalog import System, get
 from solvers.chaos.trajectory import _positive, _seed_attr, trajectory
 from solvers.contract import with_provenance
@@ -27,29 +27,6 @@ from solvers.contract import with_provenance
 __all__ = ["kaplan_yorke_dimension", "lyapunov_spectrum"]
 
 _REFINEMENTS = 2  # times the default step is divided by 4 when the tangent run overflows
-
-
-def _numpy_jacobian(system: System) -> Any:
-    """dysts' analytic Jacobian evaluated on a batch: ``J(y, t, p)`` -> ``(D, D, M)``."""
-    adapter = _flow_adapter(system)
-    raw = type(adapter.instance)._jac
-    from dysts.base import BaseDyn
-
-    if raw is BaseDyn._jac or modes(system) != "broadcast":
-        return None
-    fn = getattr(raw, "py_func", raw)
-
-    def jac(y: Any, t: Any, p: Any) -> Any:
-        rows = fn(*y, t, *p)
-        shape = y.shape[1:]
-        return np.stack(
-            [
-                np.stack([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in row])
-                for row in rows
-            ]
-        )
-
-    return jac
 
 
 @cache
@@ -207,9 +184,12 @@ def lyapunov_spectrum(
     y0 = np.ascontiguousarray(start.x.isel(time=-1).values.T)
     if not np.all(np.isfinite(y0)):
         raise InputError(f"{sys_.name}: the starting points diverged during the transient")
+    # rewritten systems with array parameters hold them; the rows carry scalar ones only
+    scalar = all(np.ndim(value) == 0 for value in sys_.params.values())
+    names = sys_.param_names if scalar else ()
     p = np.repeat(
-        np.array([float(sys_.params[name]) for name in sys_.param_names])[:, None], members, axis=1
-    )
+        np.array([float(sys_.params[name]) for name in names])[:, None], members, axis=1
+    ).reshape(len(names), members)
     q0 = np.repeat(np.eye(sys_.dim)[:, :k, None], members, axis=2)
     for _ in range(_REFINEMENTS + 1):
         n_blocks = max(1, math.ceil(periods * period / (h * int(qr_every))))
@@ -275,16 +255,11 @@ def _run(
         return np.asarray(sums)
     f = batched_rhs(system).array_fn(np)
     with np.errstate(all="ignore"):
-        sums, _ = _benettin(np, f, _numpy_jacobian(system), y0, q0, p, h, n_blocks, qr_every)
+        sums, _ = _benettin(np, f, numpy_jacobian(system), y0, q0, p, h, n_blocks, qr_every)
     return np.asarray(sums)
 
 
 def _choose(backend: str | None, system: System) -> Backend:
-    if modes(system) != "broadcast":
-        raise ConfigError(
-            f"{system.name}: Lyapunov spectra need a vectorizable right-hand side "
-            f"(mode 'broadcast'), this one is {modes(system)!r}"
-        )
     be = get_backend(backend)
     if be.name != "numpy":
         from gpu._optional import module_available
@@ -295,7 +270,12 @@ def _choose(backend: str | None, system: System) -> Backend:
                 return jax_be
         if be.name == "jax":
             raise ConfigError(f"{system.name}: its right-hand side does not trace under JAX")
-    if _numpy_jacobian(system) is None:
+    if modes(system) != "broadcast":
+        raise ConfigError(
+            f"{system.name}: Lyapunov spectra need a right-hand side that traces under JAX "
+            f"or vectorizes on NumPy (mode 'broadcast'); its mode is {modes(system)!r}"
+        )
+    if numpy_jacobian(system) is None:
         raise ConfigError(
             f"{system.name} has no analytic Jacobian in dysts: use backend='jax' "
             "(automatic differentiation), which needs the jax extra"

@@ -35,7 +35,7 @@ class ChaosConfig(BaseModel):
         Output points per dysts period (unless ``dt`` is set).
     dt : float or None
         Output spacing in model time units.
-    method : {"dopri5", "rk4", "euler_maruyama", "heun"}
+    method : {"dopri5", "dop853", "rk4", "rosenbrock", "auto", "euler_maruyama", "heun"}
         Integrator.
     rtol, atol : float
         Tolerances of ``dopri5``.
@@ -57,7 +57,7 @@ class ChaosConfig(BaseModel):
     n: int = Field(1000, gt=0, description="output points per member [1]")
     pts_per_period: int = Field(100, gt=0, description="output points per dysts period [1]")
     dt: float | None = Field(None, gt=0, description="output spacing [model time units]")
-    method: str = Field("dopri5", description="dopri5, rk4, euler_maruyama or heun")
+    method: str = Field("dopri5", description="one of trajectory.METHODS")
     rtol: float = Field(1e-10, gt=0, description="relative tolerance of dopri5 [1]")
     atol: float = Field(1e-10, gt=0, description="absolute tolerance of dopri5 [state units]")
     backend: str = Field("auto", description="numpy, numba, jax, cupy or auto")

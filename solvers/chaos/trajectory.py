@@ -30,8 +30,19 @@ import xarray as xr
 
 from gpu.backends import Backend, get_backend
 from gpu.errors import ConfigError, InputError
-from gpu.ode import SDE_METHODS, BatchedRHS, OdeSolution, Status, dopri5, iterate, rk4, sde
-from solvers.chaos.adapter import batched_rhs, modes
+from gpu.ode import (
+    SDE_METHODS,
+    BatchedRHS,
+    OdeSolution,
+    Status,
+    dop853,
+    dopri5,
+    iterate,
+    rk4,
+    rosenbrock23,
+    sde,
+)
+from solvers.chaos.adapter import batched_rhs, modes, numpy_jacobian
 from solvers.chaos.catalog import System, get
 from solvers.chaos.delay import delay_run
 from solvers.contract import with_provenance
@@ -39,7 +50,10 @@ from solvers.contract import with_provenance
 __all__ = ["METHODS", "member_streams", "resolve_backend", "trajectory"]
 
 #: Integration methods of :func:`trajectory`.
-METHODS: tuple[str, ...] = ("dopri5", "rk4", *SDE_METHODS)
+METHODS: tuple[str, ...] = ("dopri5", "dop853", "rk4", "rosenbrock", "auto", *SDE_METHODS)
+#: ``auto``: attempts per period of model time the explicit method may take
+#: before a member counts as stalled and is redone by the stiff method.
+STEPS_PER_PERIOD = 5_000
 _PERTURBATION = 0.1  # initial spread before burn-in, in units of dysts' std per component
 _MAP_PERTURBATION = 1e-3  # maps: relative spread (dysts has no attractor std for maps)
 _MAP_BURN_IN = 100  # maps: iterations per unit of burn_in
@@ -126,7 +140,7 @@ def _param_rows(system: System, swept: Mapping[str, np.ndarray], members: int) -
 def _integrate(
     method: str,
     backend: Backend,
-    rhs: BatchedRHS,
+    system: System,
     y0: np.ndarray,
     dt_out: float,
     n_out: int,
@@ -135,9 +149,53 @@ def _integrate(
     atol: float,
     substeps: int,
 ) -> OdeSolution:
+    """Integrate with ``method``; ``auto`` redoes stalled explicit members with Rosenbrock.
+
+    A member stalls when Dormand–Prince 5(4) collapses its step
+    (``STEP_TOO_SMALL``) or spends more than :data:`STEPS_PER_PERIOD`
+    attempts per period of model time (``MAX_STEPS``).
+    """
+    rhs = batched_rhs(system)
     if method == "rk4":
         return rk4(backend, rhs, y0, dt_out=dt_out, n_out=n_out, substeps=substeps, params=params)
-    return dopri5(backend, rhs, y0, dt_out=dt_out, n_out=n_out, params=params, rtol=rtol, atol=atol)
+    if method == "rosenbrock":
+        return rosenbrock23(
+            get_backend("numpy") if backend.name != "cupy" else backend,
+            rhs,
+            y0,
+            dt_out=dt_out,
+            n_out=n_out,
+            params=params,
+            jac=numpy_jacobian(system) if backend.name != "cupy" else None,
+            rtol=rtol,
+            atol=atol,
+        )
+    adaptive = dop853 if method == "dop853" else dopri5
+    budget = 1_000_000
+    if method == "auto":
+        periods = (n_out - 1) * dt_out / (system.period or 1.0)
+        budget = math.ceil(STEPS_PER_PERIOD * (1.0 + periods))
+    sol = adaptive(
+        backend,
+        rhs,
+        y0,
+        dt_out=dt_out,
+        n_out=n_out,
+        params=params,
+        rtol=rtol,
+        atol=atol,
+        max_steps=budget,
+    )
+    stalled = np.flatnonzero(np.isin(sol.status, (Status.STEP_TOO_SMALL, Status.MAX_STEPS)))
+    if method != "auto" or stalled.size == 0:
+        return sol
+    sub = None if params is None else params[:, stalled]
+    stiff = _integrate(
+        "rosenbrock", backend, system, y0[:, stalled], dt_out, n_out, sub, rtol, atol, substeps
+    )
+    y, status, n_steps = sol.y.copy(), sol.status.copy(), sol.n_steps.copy()
+    y[:, :, stalled], status[stalled], n_steps[stalled] = stiff.y, stiff.status, stiff.n_steps
+    return OdeSolution(y, sol.t0, sol.dt_out, status, n_steps, sol.backend)
 
 
 def _iterate_map(
@@ -240,12 +298,17 @@ def trajectory(
         Output points per dysts period (dysts' convention); ignored if ``dt`` is set.
     dt : float, optional
         Output spacing in model time units.
-    method : {"dopri5", "rk4", "euler_maruyama", "heun"}
-        Adaptive Dormand–Prince 5(4); fixed-step RK4 with ``substeps``
+    method : {"dopri5", "dop853", "rk4", "rosenbrock", "auto", "euler_maruyama", "heun"}
+        Adaptive Dormand–Prince 5(4) or 8(5,3); the linearly implicit
+        Rosenbrock 2(3) for stiff systems (NumPy or CuPy, dysts' analytic
+        Jacobian where it has one); ``auto``: Dormand–Prince 5(4), with the
+        members that stall (step collapse, or more than
+        :data:`STEPS_PER_PERIOD` attempts per period) redone by Rosenbrock;
+        fixed-step RK4 with ``substeps``
         steps per output interval; or a stochastic scheme with additive
         noise of amplitude ``noise`` (the burn-in is then deterministic).
     rtol, atol : float
-        Tolerances of ``dopri5``.
+        Tolerances of the adaptive methods.
     backend : str, optional
         ``numpy``, ``numba``, ``jax``, ``cupy`` or ``auto``. A system without
         a form for the chosen backend runs on NumPy; ``attrs["backend"]``
@@ -342,7 +405,7 @@ def trajectory(
             burn_steps = math.ceil(burn_in * period / dt_out) * int(substeps)
             deterministic = "dopri5" if method in SDE_METHODS else method
             warm = _integrate(
-                deterministic, be, rhs, y0, burn_in * period, 2, p, rtol, atol, burn_steps
+                deterministic, be, sys_, y0, burn_in * period, 2, p, rtol, atol, burn_steps
             )
             burn_status = warm.status
             y0 = np.where(warm.ok, warm.y[-1], y0)
@@ -363,7 +426,7 @@ def trajectory(
                 params=p,
             )
         else:
-            sol = _integrate(method, be, rhs, y0, dt_out, n, p, rtol, atol, int(substeps))
+            sol = _integrate(method, be, sys_, y0, dt_out, n, p, rtol, atol, int(substeps))
     status = np.where(burn_status != Status.SUCCESS, burn_status, sol.status).astype(np.int8)
     values = np.where(status == Status.SUCCESS, 1.0, np.nan)[None, None, :] * sol.y
     ds = _to_dataset(sys_, values, dt_out, status, sol.n_steps, swept, int(first_member))
@@ -384,7 +447,7 @@ def trajectory(
         "ic": None if ic is None else np.asarray(ic, dtype=float),
     }
     seed_attr = _seed_attr(seed)
-    ds = with_provenance(ds, backend=be.name, seed=seed_attr, config=config)
+    ds = with_provenance(ds, backend=sol.backend, seed=seed_attr, config=config)
     if drop_diverged:
         ds = ds.isel(member=np.flatnonzero(status == Status.SUCCESS))
     return ds

@@ -9,7 +9,7 @@ import pytest
 
 import gpu
 from gpu.errors import ConfigError, InputError
-from gpu.ode import BatchedRHS, Status, dopri5, rk4
+from gpu.ode import BatchedRHS, Status, dop853, dopri5, rk4
 from tests._markers import has_numba
 
 NUMPY = gpu.get_backend("numpy")
@@ -163,18 +163,60 @@ def test_per_member_output_grids() -> None:
         np.testing.assert_allclose(sol.y[:, :, m], exact, atol=1e-9)
 
 
+def test_dop853_is_eighth_order() -> None:
+    """One step of size h: local error O(h^9) (order 8), interpolant at h/2 O(h^8) (order 7)."""
+    spans = np.array([0.24, 0.2, 0.16, 0.12])
+    errors, mid_errors = [], []
+    for h in spans:
+        sol = dop853(
+            NUMPY,
+            LINEAR,
+            Y0_LINEAR,
+            dt_out=h / 2,
+            n_out=3,
+            params=RATES[None, :],
+            rtol=1.0,
+            atol=1.0,
+        )
+        assert np.all(sol.n_steps == 1)
+        errors.append(np.abs(sol.y[-1] - _linear_exact(Y0_LINEAR, h)).max())
+        mid_errors.append(np.abs(sol.y[1] - _linear_exact(Y0_LINEAR, h / 2)).max())
+    assert _slope(spans, np.array(errors)) == pytest.approx(9.0, abs=0.3)
+    assert _slope(spans, np.array(mid_errors)) == pytest.approx(8.0, abs=0.3)
+
+
+def test_dop853_takes_scipys_steps_and_matches_its_dense_output() -> None:
+    """Same method, norm, controller and starting step as scipy's DOP853: same steps."""
+    from scipy.integrate import solve_ivp
+
+    y0 = _lorenz_y0()
+    grid = np.linspace(0.0, 2.0, 41)
+    sol = dop853(NUMPY, LORENZ, y0, dt_out=0.05, n_out=41, params=LORENZ_P, rtol=1e-9, atol=1e-9)
+
+    def f(t: float, y: np.ndarray) -> np.ndarray:
+        return np.asarray(_lorenz(np)(y, t, LORENZ_P))
+
+    for m in range(y0.shape[1]):
+        ref = solve_ivp(f, (0.0, 2.0), y0[:, m], "DOP853", rtol=1e-9, atol=1e-9, dense_output=True)
+        assert sol.n_steps[m] == ref.t.size - 1
+        np.testing.assert_allclose(sol.y[:, :, m], ref.sol(grid).T, rtol=1e-8, atol=1e-8)
+        tight = solve_ivp(f, (0.0, 2.0), y0[:, m], "DOP853", rtol=1e-13, atol=1e-13, t_eval=grid)
+        np.testing.assert_allclose(sol.y[:, :, m], tight.y.T, rtol=0.0, atol=1e-6)
+
+
 def _lorenz_y0() -> np.ndarray:
     return np.array([[1.0, -3.0, 5.0, 0.1], [1.0, 2.0, -4.0, 0.2], [20.0, 25.0, 15.0, 30.0]])
 
 
-@pytest.mark.parametrize("method", ["rk4", "dopri5"])
+@pytest.mark.parametrize("method", ["rk4", "dopri5", "dop853"])
 def test_backends_agree_with_numpy_reference(backend: gpu.Backend, method: str) -> None:
     y0 = _lorenz_y0()
     kwargs: dict[str, Any] = {"dt_out": 0.01, "n_out": 51, "params": LORENZ_P}
     if method == "rk4":
         run = lambda be: rk4(be, LORENZ, y0, substeps=4, **kwargs)  # noqa: E731
     else:
-        run = lambda be: dopri5(be, LORENZ, y0, rtol=1e-10, atol=1e-10, **kwargs)  # noqa: E731
+        adaptive = dopri5 if method == "dopri5" else dop853
+        run = lambda be: adaptive(be, LORENZ, y0, rtol=1e-10, atol=1e-10, **kwargs)  # noqa: E731
     reference = run(NUMPY)
     result = run(backend)
     assert result.backend == backend.name
@@ -188,6 +230,7 @@ def test_diverging_member_is_flagged_not_fatal(backend: gpu.Backend) -> None:
     t = np.linspace(0.0, 2.0, 21)
     for sol in (
         dopri5(backend, BLOWUP, y0, dt_out=0.1, n_out=21, rtol=1e-8, atol=1e-8),
+        dop853(backend, BLOWUP, y0, dt_out=0.1, n_out=21, rtol=1e-8, atol=1e-8),
         rk4(backend, BLOWUP, y0, dt_out=0.1, n_out=21, substeps=50),
     ):
         assert sol.status[0] != Status.SUCCESS

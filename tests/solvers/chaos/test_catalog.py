@@ -107,7 +107,7 @@ def _dysts_rhs(system: object, y: np.ndarray, t: np.ndarray, compiled: bool = Tr
 
 
 def _params(system: object) -> np.ndarray | None:
-    if chaos.modes(system) != "broadcast":
+    if any(np.ndim(v) for v in system.params.values()):  # type: ignore[attr-defined]
         return None
     return np.array([system.params[k] for k in system.param_names])[:, None]  # type: ignore[attr-defined]
 

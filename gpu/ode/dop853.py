@@ -1,0 +1,522 @@
+"""Adaptive Dormand–Prince 8(5,3) for batches, with per-member step-size control.
+
+The eighth-order method of Hairer, Nørsett & Wanner (§II.10) with their
+error estimate (a fifth-order estimate damped by a third-order one) and
+step-size controller, on the same per-member scheme as :func:`~gpu.ode.dopri5`:
+every member carries its own time, step size and error estimate, a member that
+leaves the finite range is flagged and frozen, and the solution is written onto
+each member's uniform output grid ``t0 + k * dt_out`` by the seventh-order
+continuous extension (three extra stages, evaluated only on steps that emit
+output points on NumPy and numba).
+
+* NumPy / CuPy: the whole batch advances in lock step with masked updates.
+* numba: each member is integrated on its own in a compiled loop.
+* JAX: a one-member ``lax.while_loop`` mapped over members with ``jax.vmap``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from gpu.backends import Backend
+from gpu.errors import ConfigError
+from gpu.ode._common import array_function, check_tolerances, prepare
+from gpu.ode._numba import array_wrapper
+from gpu.ode.dopri5 import _initial_step
+from gpu.ode.problem import BatchedRHS, OdeSolution, Status
+from gpu.ode.tableaus import DOP853
+
+__all__ = ["dop853"]
+
+_STAGES = 12  # stages of one step; stage 13 is f at the new point (FSAL)
+_A = np.zeros((16, 16))
+for _i, _row in enumerate((*DOP853.a, DOP853.b, *DOP853.a_extra)):
+    _A[_i, : len(_row)] = _row
+_C = np.array((*DOP853.c, 1.0, *DOP853.c_extra))
+_E5 = np.asarray(DOP853.e5)
+_E3 = np.asarray(DOP853.e3)
+_DENSE = np.asarray(DOP853.dense)
+_SAFETY, _FAC_MIN, _FAC_MAX = 0.9, 0.2, 10.0
+_EXPONENT = -1.0 / 8.0  # the error estimate is O(h^8)
+_TINY = 1e-14  # relative step-size floor
+
+
+def _combination(weights: np.ndarray, ks: list[Any]) -> Any:
+    """``sum_j weights[j] * ks[j]`` over the non-zero weights."""
+    return sum(weights[j] * ks[j] for j in range(len(ks)) if weights[j] != 0.0)
+
+
+def _error_norm(xp: Any, ks: list[Any], h: Any, scale: Any, dim: int) -> Any:
+    """Hairer's error norm of one DOP853 step: ``|h| e5^2 / sqrt(dim (e5^2 + 0.01 e3^2))``."""
+    e5 = xp.sum((_combination(_E5, ks) / scale) ** 2, axis=0)
+    e3 = xp.sum((_combination(_E3, ks) / scale) ** 2, axis=0)
+    denom = e5 + 0.01 * e3
+    denom = xp.where(denom > 0.0, denom, 1.0)
+    return xp.abs(h) * e5 / xp.sqrt(denom * dim)
+
+
+def _dense_terms(f: Any, y: Any, y_new: Any, t: Any, h: Any, p: Any, ks: list[Any]) -> list[Any]:
+    """The seven coefficient vectors of the interpolant on a step (``ks``: its 13 stages)."""
+    stages = list(ks)
+    for s in range(_STAGES + 1, 16):
+        stages.append(f(y + h * _combination(_A[s], stages), t + _C[s] * h, p))
+    dy = y_new - y
+    return [
+        dy,
+        h * stages[0] - dy,
+        2.0 * dy - h * (stages[_STAGES] + stages[0]),
+        *(h * _combination(row, stages) for row in _DENSE),
+    ]
+
+
+def _interpolate(y: Any, terms: list[Any], theta: Any) -> Any:
+    """``y + theta (F0 + (1 - theta) (F1 + theta (F2 + ...)))`` (Hairer's ``contd8``)."""
+    acc = terms[-1]
+    for i, term in enumerate(reversed(terms[:-1])):
+        acc = term + (1.0 - theta if i % 2 else theta) * acc
+    return y + theta * acc
+
+
+def _array_dop853(
+    xp: Any,
+    f: Any,
+    y0: Any,
+    t0: Any,
+    dt_out: Any,
+    n_out: int,
+    p: Any,
+    rtol: float,
+    atol: float,
+    max_steps: int,
+    max_abs: float,
+) -> tuple[Any, Any, Any]:
+    dim, members = y0.shape
+    idx = xp.arange(members)
+    out = xp.full((n_out, dim, members), xp.nan, dtype=y0.dtype)
+    out[0] = y0
+    t_end = t0 + (n_out - 1) * dt_out
+    y, t = y0, t0
+    k1 = f(y, t, p)
+    h = xp.minimum(_initial_step(xp, f, y, t, p, k1, rtol, atol, DOP853.order), t_end - t)
+    nxt = xp.ones(members, dtype=xp.int64)
+    status = xp.zeros(members, dtype=xp.int8)
+    n_steps = xp.zeros(members, dtype=xp.int64)
+    active = xp.full(members, n_out > 1)
+    iteration = 0
+    while bool(xp.any(active)):
+        if iteration >= max_steps:
+            status = xp.where(active, Status.MAX_STEPS, status)
+            break
+        iteration += 1
+        remaining = t_end - t
+        last = h >= remaining
+        h = xp.where(last, remaining, h)
+        h = xp.where(active, h, 1.0)
+        ks = [k1]
+        for s in range(1, _STAGES):
+            ks.append(f(y + h * _combination(_A[s], ks), t + _C[s] * h, p))
+        y_new = y + h * _combination(_A[_STAGES], ks)
+        ks.append(f(y_new, t + h, p))
+        scale = atol + rtol * xp.maximum(xp.abs(y), xp.abs(y_new))
+        err = _error_norm(xp, ks, h, scale, dim)
+        finite = xp.isfinite(err)
+        accept = active & finite & (err <= 1.0)
+        big = accept & ~(xp.max(xp.abs(y_new), axis=0) <= max_abs)
+        status = xp.where(big, Status.DIVERGED, status)
+        active = active & ~big
+        accept = accept & ~big
+        t_new = xp.where(last, t_end, t + h)
+        pending = accept & (nxt < n_out) & (t0 + nxt * dt_out <= t_new)
+        if bool(xp.any(pending)):
+            terms = _dense_terms(f, y, y_new, t, h, p, ks)
+            while True:
+                t_next = t0 + nxt * dt_out
+                emit = accept & (nxt < n_out) & (t_next <= t_new)
+                if not bool(xp.any(emit)):
+                    break
+                theta = xp.clip((t_next - t) / h, 0.0, 1.0)
+                value = _interpolate(y, terms, theta)
+                out[nxt[emit], :, idx[emit]] = value[:, emit].T
+                nxt = nxt + emit
+        y = xp.where(accept, y_new, y)
+        k1 = xp.where(accept, ks[_STAGES], k1)
+        t = xp.where(accept, t_new, t)
+        n_steps = n_steps + accept
+        active = active & ~(accept & last)
+        fac = _SAFETY * xp.maximum(xp.where(finite, err, 1.0), 1e-10) ** _EXPONENT
+        fac = xp.where(finite, xp.clip(fac, _FAC_MIN, _FAC_MAX), _FAC_MIN)
+        fac = xp.where(accept, fac, xp.minimum(fac, 1.0))
+        h = h * fac
+        stalled = active & (h < _TINY * xp.maximum(xp.abs(t), dt_out))
+        status = xp.where(stalled, Status.STEP_TOO_SMALL, status)
+        active = active & ~stalled
+    return out, status, n_steps
+
+
+def _numba_dop853(
+    f: Any,
+    wrap: Any,
+    y0: np.ndarray,
+    t0: np.ndarray,
+    dt_out: np.ndarray,
+    n_out: int,
+    p: np.ndarray,
+    rtol: float,
+    atol: float,
+    max_steps: int,
+    max_abs: float,
+    out: np.ndarray,
+    status: np.ndarray,
+    n_steps: np.ndarray,
+) -> None:
+    dim, members = y0.shape
+    ks = np.empty((16, dim))
+    terms = np.empty((7, dim))
+    y = np.empty(dim)
+    y_stage = np.empty(dim)
+    y_new = np.empty(dim)
+    for m in range(members):
+        pm = p[:, m].copy()
+        for i in range(dim):
+            y[i] = y0[i, m]
+            out[0, i, m] = y0[i, m]
+        t = t0[m]
+        t_end = t0[m] + (n_out - 1) * dt_out[m]
+        wrap(f, y, t, pm, ks[0])
+        # starting step (Hairer), for a local error O(h^8)
+        d0 = 0.0
+        d1 = 0.0
+        for i in range(dim):
+            sc = atol + rtol * abs(y[i])
+            d0 += (y[i] / sc) ** 2
+            d1 += (ks[0, i] / sc) ** 2
+        d0 = np.sqrt(d0 / dim)
+        d1 = np.sqrt(d1 / dim)
+        h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+        for i in range(dim):
+            y_stage[i] = y[i] + h0 * ks[0, i]
+        wrap(f, y_stage, t + h0, pm, ks[1])
+        d2 = 0.0
+        for i in range(dim):
+            sc = atol + rtol * abs(y[i])
+            d2 += ((ks[1, i] - ks[0, i]) / sc) ** 2
+        d2 = np.sqrt(d2 / dim) / h0
+        dmax = max(d1, d2)
+        h1 = max(1e-6, h0 * 1e-3) if dmax <= 1e-15 else (0.01 / dmax) ** 0.125
+        h = min(100.0 * h0, h1)
+        if not np.isfinite(h):
+            h = 1e-6
+        h = min(h, t_end - t)
+        nxt = 1
+        active = n_out > 1
+        steps = 0
+        iteration = 0
+        while active:
+            if iteration >= max_steps:
+                status[m] = 3
+                break
+            iteration += 1
+            remaining = t_end - t
+            last = h >= remaining
+            if last:
+                h = remaining
+            for s in range(1, 13):
+                for i in range(dim):
+                    acc = 0.0
+                    for j in range(s):
+                        acc += _A[s, j] * ks[j, i]
+                    y_stage[i] = y[i] + h * acc
+                if s == 12:
+                    for i in range(dim):
+                        y_new[i] = y_stage[i]
+                wrap(f, y_stage, t + _C[s] * h, pm, ks[s])
+            e5 = 0.0
+            e3 = 0.0
+            big = 0.0
+            for i in range(dim):
+                a5 = 0.0
+                a3 = 0.0
+                for j in range(13):
+                    a5 += _E5[j] * ks[j, i]
+                    a3 += _E3[j] * ks[j, i]
+                sc = atol + rtol * max(abs(y[i]), abs(y_new[i]))
+                e5 += (a5 / sc) ** 2
+                e3 += (a3 / sc) ** 2
+                big = max(big, abs(y_new[i]))
+            denom = e5 + 0.01 * e3
+            if not denom > 0.0:
+                denom = 1.0
+            err = abs(h) * e5 / np.sqrt(denom * dim)
+            finite = np.isfinite(err)
+            accept = finite and err <= 1.0
+            if accept and not big <= max_abs:
+                status[m] = 1
+                break
+            if accept:
+                t_new = t_end if last else t + h
+                if nxt < n_out and t0[m] + nxt * dt_out[m] <= t_new:
+                    for s in range(13, 16):
+                        for i in range(dim):
+                            acc = 0.0
+                            for j in range(s):
+                                acc += _A[s, j] * ks[j, i]
+                            y_stage[i] = y[i] + h * acc
+                        wrap(f, y_stage, t + _C[s] * h, pm, ks[s])
+                    for i in range(dim):
+                        dy = y_new[i] - y[i]
+                        terms[0, i] = dy
+                        terms[1, i] = h * ks[0, i] - dy
+                        terms[2, i] = 2.0 * dy - h * (ks[12, i] + ks[0, i])
+                        for r in range(4):
+                            acc = 0.0
+                            for j in range(16):
+                                acc += _DENSE[r, j] * ks[j, i]
+                            terms[3 + r, i] = h * acc
+                while nxt < n_out and t0[m] + nxt * dt_out[m] <= t_new:
+                    theta = min(max((t0[m] + nxt * dt_out[m] - t) / h, 0.0), 1.0)
+                    for i in range(dim):
+                        acc = terms[6, i]
+                        for r in range(5, -1, -1):
+                            acc = terms[r, i] + (theta if r % 2 == 1 else 1.0 - theta) * acc
+                        out[nxt, i, m] = y[i] + theta * acc
+                    nxt += 1
+                for i in range(dim):
+                    y[i] = y_new[i]
+                    ks[0, i] = ks[12, i]
+                t = t_new
+                steps += 1
+                if last:
+                    active = False
+            if finite:
+                fac = _SAFETY * max(err, 1e-10) ** _EXPONENT
+                fac = min(max(fac, _FAC_MIN), _FAC_MAX)
+            else:
+                fac = _FAC_MIN
+            if not accept:
+                fac = min(fac, 1.0)
+            h = h * fac
+            if active and h < _TINY * max(abs(t), dt_out[m]):
+                status[m] = 2
+                active = False
+        n_steps[m] = steps
+
+
+def _jax_solve_one(
+    f: Any,
+    n_out: int,
+    max_steps: int,
+    y0: Any,
+    t0: Any,
+    dt_out: Any,
+    p: Any,
+    rtol: Any,
+    atol: Any,
+    max_abs: Any,
+) -> tuple[Any, Any, Any]:
+    import jax
+    import jax.numpy as jnp
+
+    dim = y0.shape[0]
+    t_end = t0 + (n_out - 1) * dt_out
+    out = jnp.full((n_out, dim), jnp.nan, dtype=y0.dtype).at[0].set(y0)
+    k1 = f(y0, t0, p)
+    h = _initial_step(jnp, f, y0[:, None], t0, p[:, None], k1[:, None], rtol, atol, DOP853.order)[0]
+    h = jnp.minimum(h, t_end - t0)
+
+    def cond(state: tuple[Any, ...]) -> Any:
+        return state[8] & (state[9] < max_steps)
+
+    def body(state: tuple[Any, ...]) -> tuple[Any, ...]:
+        t, y, k1, h, nxt, out, status, steps, active, iteration = state
+        remaining = t_end - t
+        last = h >= remaining
+        h = jnp.where(last, remaining, h)
+        ks = [k1]
+        for s in range(1, _STAGES):
+            ks.append(f(y + h * _combination(_A[s], ks), t + _C[s] * h, p))
+        y_new = y + h * _combination(_A[_STAGES], ks)
+        ks.append(f(y_new, t + h, p))
+        scale = atol + rtol * jnp.maximum(jnp.abs(y), jnp.abs(y_new))
+        err = _error_norm(jnp, ks, h, scale, dim)
+        finite = jnp.isfinite(err)
+        accept = finite & (err <= 1.0)
+        big = accept & ~(jnp.max(jnp.abs(y_new)) <= max_abs)
+        status = jnp.where(big, Status.DIVERGED, status)
+        accept = accept & ~big
+        active = active & ~big
+        t_new = jnp.where(last, t_end, t + h)
+        terms = _dense_terms(f, y, y_new, t, h, p, ks)
+
+        def emit_cond(inner: tuple[Any, Any]) -> Any:
+            j, _ = inner
+            return accept & (j < n_out) & (t0 + j * dt_out <= t_new)
+
+        def emit_body(inner: tuple[Any, Any]) -> tuple[Any, Any]:
+            j, buf = inner
+            theta = jnp.clip((t0 + j * dt_out - t) / h, 0.0, 1.0)
+            return j + 1, buf.at[j].set(_interpolate(y, terms, theta))
+
+        nxt, out = jax.lax.while_loop(emit_cond, emit_body, (nxt, out))
+        y = jnp.where(accept, y_new, y)
+        k1 = jnp.where(accept, ks[_STAGES], k1)
+        t = jnp.where(accept, t_new, t)
+        steps = steps + accept
+        active = active & ~(accept & last)
+        fac = _SAFETY * jnp.maximum(jnp.where(finite, err, 1.0), 1e-10) ** _EXPONENT
+        fac = jnp.where(finite, jnp.clip(fac, _FAC_MIN, _FAC_MAX), _FAC_MIN)
+        fac = jnp.where(accept, fac, jnp.minimum(fac, 1.0))
+        h = h * fac
+        stalled = active & (h < _TINY * jnp.maximum(jnp.abs(t), dt_out))
+        status = jnp.where(stalled, Status.STEP_TOO_SMALL, status)
+        active = active & ~stalled
+        return t, y, k1, h, nxt, out, status, steps, active, iteration + 1
+
+    state = (
+        t0,
+        y0,
+        k1,
+        h,
+        jnp.asarray(1),
+        out,
+        jnp.asarray(0, dtype=jnp.int8),
+        jnp.asarray(0, dtype=jnp.int64),
+        jnp.asarray(n_out > 1),
+        jnp.asarray(0),
+    )
+    state = jax.lax.while_loop(cond, body, state)
+    status = jnp.where(state[8], Status.MAX_STEPS, state[6])
+    return state[5], status, state[7]
+
+
+@cache
+def _jax_compiled(f: Any, n_out: int, max_steps: int) -> Any:
+    import jax
+
+    def one(y0: Any, t0: Any, dt: Any, p: Any, rtol: Any, atol: Any, max_abs: Any) -> Any:
+        return _jax_solve_one(f, n_out, max_steps, y0, t0, dt, p, rtol, atol, max_abs)
+
+    return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, None, None, None)))
+
+
+@cache
+def _numba_compiled() -> Any:
+    from gpu._optional import require
+
+    numba = require("numba", "the numba backend")
+    return numba.njit(error_model="numpy")(_numba_dop853)
+
+
+def dop853(
+    backend: Backend,
+    rhs: BatchedRHS,
+    y0: Any,
+    *,
+    dt_out: Any,
+    n_out: int,
+    t0: Any = 0.0,
+    params: Any = None,
+    rtol: float = 1e-6,
+    atol: float = 1e-6,
+    max_steps: int = 1_000_000,
+    max_abs: float = 1e12,
+) -> OdeSolution:
+    """Integrate a batch with Dormand–Prince 8(5,3), output on a uniform grid.
+
+    Parameters
+    ----------
+    backend : Backend
+        Where to compute.
+    rhs : BatchedRHS
+        The right-hand side; needs the form the backend uses.
+    y0 : array_like, shape (dim, members) or (dim,)
+        Initial states, one column per member.
+    dt_out : float or array_like, shape (members,)
+        Output spacing of each member (> 0).
+    n_out : int
+        Number of output points, the initial state included.
+    t0 : float or array_like, shape (members,)
+        Start time of each member.
+    params : array_like, shape (n_params,) or (n_params, members), optional
+        Parameters handed to the right-hand side.
+    rtol, atol : float
+        Relative and absolute tolerance of the error norm (Hairer's DOP853 norm).
+    max_steps : int
+        Most step attempts per member (flagged ``MAX_STEPS`` beyond).
+    max_abs : float
+        A member whose state exceeds this magnitude is flagged ``DIVERGED``.
+
+    Returns
+    -------
+    OdeSolution
+        States on the output grid with a status per member.
+
+    Raises
+    ------
+    InputError
+        Wrong shapes, non-finite initial states, ``dt_out <= 0`` or ``n_out < 1``.
+    ConfigError
+        Bad tolerances, or a right-hand side without a form for ``backend``.
+    """
+    y, t, dt, p = prepare(rhs, y0, t0, dt_out, n_out, params)
+    check_tolerances(rtol, atol)
+    if max_steps < 1:
+        raise ConfigError(f"max_steps must be >= 1, got {max_steps}")
+    n_out = int(n_out)
+    if backend.name == "numba":
+        numba_fn = rhs.numba_form()
+        if numba_fn is None:
+            raise ConfigError(f"{rhs.name}: no numba form of the right-hand side")
+        out = np.full((n_out, *y.shape), np.nan)
+        status = np.zeros(y.shape[1], dtype=np.int8)
+        n_steps = np.zeros(y.shape[1], dtype=np.int64)
+        _numba_compiled()(
+            numba_fn,
+            array_wrapper(rhs.dim, p.shape[0]),
+            y,
+            t,
+            dt,
+            n_out,
+            p,
+            rtol,
+            atol,
+            max_steps,
+            max_abs,
+            out,
+            status,
+            n_steps,
+        )
+        return OdeSolution(out, t, dt, status, n_steps, backend.name)
+    f = array_function(rhs, backend)
+    xp = backend.xp
+    if backend.name == "jax":
+        fn = _jax_compiled(f, n_out, int(max_steps))
+        out_j, status_j, steps_j = fn(
+            xp.asarray(y.T), xp.asarray(t), xp.asarray(dt), xp.asarray(p.T), rtol, atol, max_abs
+        )
+        out = np.moveaxis(np.asarray(out_j), 0, -1)
+        return OdeSolution(out, t, dt, np.asarray(status_j), np.asarray(steps_j), "jax")
+    with np.errstate(all="ignore"):
+        out, status, n_steps = _array_dop853(
+            xp,
+            f,
+            backend.asarray(y),
+            backend.asarray(t),
+            backend.asarray(dt),
+            n_out,
+            backend.asarray(p),
+            rtol,
+            atol,
+            int(max_steps),
+            max_abs,
+        )
+    return OdeSolution(
+        backend.to_numpy(out),
+        t,
+        dt,
+        backend.to_numpy(status),
+        backend.to_numpy(n_steps),
+        backend.name,
+    )
