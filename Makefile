@@ -8,7 +8,7 @@ TORCH  ?= torch==2.13.0
 EXTRAS ?= jax,torch,chaos,fem,hpc,dev,docs
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test lint typecheck pytest bench docs clean
+.PHONY: venv demo test lint typecheck pytest bench docs clean test-fenics
 
 venv: $(STAMP)
 
@@ -32,6 +32,24 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test: lint typecheck pytest
+
+# FEniCSx: Debian's python3-dolfinx (needs root for apt) in a venv that sees the
+# system packages; petsc4py is built against numpy 1.x, so numpy stays below 2.
+FENICS_VENV ?= .venv-fenics
+FENICS_PIP  := "numpy>=1.26,<2" "numba>=0.59" "scipy>=1.11" "xarray>=2024.6" \
+               "pydantic>=2.5" "scikit-fem>=10" "meshio>=5" pytest hypothesis
+# warnings raised inside Debian's dolfinx 0.5 toolchain (ffcx's JIT), not in sciml
+FENICS_WARN := -W 'ignore:`product` is deprecated:DeprecationWarning' \
+               -W 'ignore:unclosed file:ResourceWarning' \
+               -W 'ignore::pytest.PytestUnraisableExceptionWarning'
+
+test-fenics:
+	/usr/bin/python3 -c "import dolfinx" 2>/dev/null || { apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-dolfinx; }
+	test -x $(FENICS_VENV)/bin/python || /usr/bin/python3 -m venv --system-site-packages $(FENICS_VENV)
+	$(FENICS_VENV)/bin/python -m pip install --quiet $(FENICS_PIP)
+	PYTHONPATH=. $(FENICS_VENV)/bin/python -m pytest -p no:cacheprovider -p no:logging \
+	  $(FENICS_WARN) tests/solvers/fem
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -33,13 +33,14 @@ class DemoPart:
 
 def demo_parts() -> list[DemoPart]:
     """All demo parts, in the order the demo runs them."""
-    from sciml.demo import backends, chaos, ensemble, fluxtransport, rom, uq, wgan
+    from sciml.demo import backends, chaos, ensemble, fem, fluxtransport, rom, uq, wgan
 
     return [
         backends.PART,
         chaos.PART,
         ensemble.PART,
         fluxtransport.PART,
+        fem.PART,
         uq.PART,
         rom.PART,
         wgan.PART,
