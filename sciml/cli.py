@@ -208,6 +208,65 @@ def show(
         console.print(escape(line), highlight=False)
 
 
+@app.command("chaos-bench")
+def chaos_bench(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder for results.zarr, .md and .png.")
+    ] = Path("chaos-bench"),
+    systems: Annotated[
+        str | None,
+        typer.Option("--systems", "-s", help="Comma-separated systems (default: the tuning set)."),
+    ] = None,
+    models: Annotated[
+        str | None,
+        typer.Option(
+            "--models",
+            "-m",
+            help="Comma-separated models (default: the fast ones; also nbeats, lstm, "
+            "transformer, neural_ode, hybrid_esn).",
+        ),
+    ] = None,
+    n_train: Annotated[int, typer.Option("--n-train", help="Training points.")] = 1000,
+    n_forecast: Annotated[int, typer.Option("--n-forecast", help="Forecast steps.")] = 200,
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Processes.")] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="Seeds the initial conditions.")] = 0,
+) -> None:
+    """Benchmark forecasters on chaotic systems: train, validate, test (sciml.forecast.bench)."""
+    from sciml.forecast import bench
+
+    chosen = list(bench.TUNING_SYSTEMS) if systems is None else _split(systems)
+    fast = bench.default_models()
+    available = {**fast, **bench.neural_models()}
+    names = list(fast) if models is None else _split(models)
+    unknown = [name for name in names if name not in available]
+    if unknown:
+        raise fail(f"unknown model(s) {', '.join(unknown)}: choose from {', '.join(available)}")
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        ds = bench.run(
+            chosen,
+            {name: available[name] for name in names},
+            n_train=n_train,
+            n_context=n_train,
+            n_forecast=n_forecast,
+            workers=workers,
+            seed=seed,
+            output=output / "results.zarr",
+        )
+    except SciMLError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"cannot write to {output}: {exc}") from None
+    table = bench.markdown_table(ds)
+    (output / "results.md").write_text(table)
+    bench.plot_results(ds, output / "results.png")
+    Console(soft_wrap=True).print(escape(table), highlight=False)
+
+
+def _split(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 def main() -> None:
     """Entry point that turns a sciml error escaping a command into exit code 2."""
     try:

@@ -33,7 +33,7 @@ class DemoPart:
 
 def demo_parts() -> list[DemoPart]:
     """All demo parts, in the order the demo runs them."""
-    from sciml.demo import backends, chaos, ensemble, fem, fluxtransport, rom, uq, wgan
+    from sciml.demo import backends, chaos, ensemble, fem, fluxtransport, forecast, rom, uq, wgan
 
     return [
         backends.PART,
@@ -42,6 +42,7 @@ def demo_parts() -> list[DemoPart]:
         fluxtransport.PART,
         fem.PART,
         uq.PART,
+        forecast.PART,
         rom.PART,
         wgan.PART,
     ]

@@ -1,0 +1,38 @@
+"""Forecasting chaotic systems with quantified uncertainty.
+
+* Forecasters with one contract (:class:`~sciml.forecast.base.Forecaster`):
+  :class:`Persistence`, :class:`Climatology`, :class:`LinearAR`,
+  :class:`NVAR`, :class:`ESN`, :class:`HybridESN`; in torch (imported on use)
+  :class:`NBeats`, :class:`LSTMForecaster`, :class:`TransformerForecaster`,
+  :class:`NeuralODE`.
+* Uncertainty: :class:`SeedEnsemble` (several seeds, perturbed initial
+  conditions) and :class:`ConformalForecaster` (per-lead-time intervals).
+* :mod:`sciml.forecast.metrics`: point, chaos and probabilistic metrics on xarray.
+* :mod:`sciml.forecast.bench`: the benchmark harness (``sciml chaos-bench``).
+"""
+
+from sciml.forecast import bench, metrics
+from sciml.forecast.base import Forecaster, load
+from sciml.forecast.baselines import Climatology, LinearAR, Persistence
+from sciml.forecast.neural import LSTMForecaster, NBeats, NeuralODE, TransformerForecaster
+from sciml.forecast.reservoir import ESN, NVAR, HybridESN
+from sciml.forecast.uncertainty import ConformalForecaster, SeedEnsemble
+
+__all__ = [
+    "ESN",
+    "NVAR",
+    "Climatology",
+    "ConformalForecaster",
+    "Forecaster",
+    "HybridESN",
+    "LSTMForecaster",
+    "LinearAR",
+    "NBeats",
+    "NeuralODE",
+    "Persistence",
+    "SeedEnsemble",
+    "TransformerForecaster",
+    "bench",
+    "load",
+    "metrics",
+]
