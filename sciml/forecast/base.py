@@ -23,6 +23,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -78,7 +79,7 @@ def series_array(data: Any, what: str) -> tuple[np.ndarray, xr.DataArray | None]
     return values, None
 
 
-class Forecaster:
+class Forecaster(ABC):
     """Base class of forecasters (see the module docstring for the contract).
 
     Parameters
@@ -135,14 +136,16 @@ class Forecaster:
         """Fewest training points per trajectory."""
         return self.min_context + 1
 
-    def _validate(self) -> None:
-        """Check the parameters (called by :meth:`fit`)."""
+    def _validate(self) -> None:  # noqa: B027 - an optional hook, not abstract
+        """Check the parameters (called by :meth:`fit`); subclasses add their checks."""
 
+    @abstractmethod
     def _fit(self, series: list[np.ndarray]) -> None:
-        raise NotImplementedError
+        """Learn from the training trajectories, each ``(time, component)``."""
 
+    @abstractmethod
     def _predict(self, context: np.ndarray, horizon: int, rng: np.random.Generator) -> np.ndarray:
-        raise NotImplementedError
+        """Forecast ``horizon`` steps after ``context``; returns ``(horizon, component)``."""
 
     # -- the contract -------------------------------------------------------------------
     def fit(self, train: Any) -> Self:

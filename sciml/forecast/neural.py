@@ -16,6 +16,7 @@ needs no pickle. torch is imported on first use (``pip install 'sciml[torch]'``)
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 import numpy as np
@@ -86,8 +87,9 @@ class TorchForecaster(Forecaster):
     def _min_train(self) -> int:
         return sum(self._span())
 
+    @abstractmethod
     def _network(self, n_components: int) -> Any:
-        raise NotImplementedError
+        """The torch module mapping a window to the next ``chunk`` states."""
 
     def _windows(self, series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Inputs ``(n, lookback, dim)`` and target offsets ``(n, chunk, dim)``."""
