@@ -63,7 +63,7 @@ BUILTIN: dict[str, str] = {
     "ou": "sciml.ensemble.ou:PIPELINE",
     "chaos": "sciml.ensemble.chaos:PIPELINE",
     "fluxtransport": "sciml.ensemble.fluxtransport:PIPELINE",
-    "fem-submodel": "sciml.ensemble.fem:PIPELINE",
+    "fem-global": "sciml.ensemble.fem:PIPELINE",
     "rom": "sciml.ensemble.rom:PIPELINE",
 }
 

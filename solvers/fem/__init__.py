@@ -18,7 +18,9 @@ from solvers.fem.problems import (
     lame,
     ricker,
 )
-from solvers.fem.sampling import SubmodelConfig, global_run, sample_global, submodel_member
+from solvers.fem.qoi import von_mises, zone_qoi
+from solvers.fem.random_field import KarhunenLoeve, covariance
+from solvers.fem.sampling import SubmodelConfig, global_member, global_run, sample_global
 from solvers.fem.space import FunctionSpace
 from solvers.fem.submodel import Submodel, Zone, extract_boundary_history
 
@@ -27,6 +29,7 @@ __all__ = [
     "CentralDifference",
     "ElastodynamicsProblem",
     "FunctionSpace",
+    "KarhunenLoeve",
     "Mesh",
     "Newmark",
     "Problem",
@@ -36,11 +39,14 @@ __all__ = [
     "SubmodelConfig",
     "WaveProblem",
     "Zone",
+    "covariance",
     "extract_boundary_history",
     "gaussian_source",
+    "global_member",
     "global_run",
     "lame",
     "ricker",
     "sample_global",
-    "submodel_member",
+    "von_mises",
+    "zone_qoi",
 ]

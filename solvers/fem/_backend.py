@@ -42,8 +42,8 @@ class Assembler(Protocol):
         """``∫ ∇u : ∇v`` (scalar spaces)."""
         ...
 
-    def elasticity(self, lam: float, mu: float) -> sp.csr_matrix:
-        """``∫ λ div u div v + 2 μ ε(u) : ε(v)`` (vector spaces)."""
+    def elasticity(self, lam: float | np.ndarray, mu: float | np.ndarray) -> sp.csr_matrix:
+        """``∫ λ div u div v + 2 μ ε(u) : ε(v)`` (vector spaces); scalars or one per cell."""
         ...
 
     def load(self, f: Field) -> np.ndarray:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.spatial import cKDTree
 
 from gpu._optional import require
 from solvers.fem import _dolfinx_compat as compat
@@ -37,6 +38,7 @@ class DolfinxAssembler:
         require("dolfinx", "finite elements with FEniCSx")
         self._dim, self._degree, self._ncomp = mesh.dim, degree, ncomp
         self._mesh = compat.create_mesh(mesh.points, mesh.cells)
+        self._centroids = mesh.points[mesh.cells].mean(axis=1)
         self._V = compat.lagrange_space(self._mesh, degree, ncomp)
         coords = self._V.tabulate_dof_coordinates()[:, : mesh.dim]
         self.dof_coords = np.repeat(coords, ncomp, axis=0)
@@ -73,13 +75,25 @@ class DolfinxAssembler:
         u, v = self._trial_test()
         return self._matrix(ufl.inner(ufl.grad(u), ufl.grad(v)) * ufl.dx)
 
-    def elasticity(self, lam: float, mu: float) -> sp.csr_matrix:
-        """``∫ λ div u div v + 2 μ ε(u) : ε(v)``."""
+    def _per_cell(self, value: float | np.ndarray) -> Any:
+        """A float, or a DG0 function for one value per cell of the input mesh."""
+        if np.ndim(value) == 0:
+            return float(value)
+        import dolfinx.fem
+
+        fn = dolfinx.fem.Function(compat.cell_space(self._mesh))
+        centers = fn.function_space.tabulate_dof_coordinates()[:, : self._dim]
+        fn.x.array[:] = np.asarray(value, dtype=float)[cKDTree(self._centroids).query(centers)[1]]
+        return fn
+
+    def elasticity(self, lam: float | np.ndarray, mu: float | np.ndarray) -> sp.csr_matrix:
+        """``∫ λ div u div v + 2 μ ε(u) : ε(v)``; ``λ``, ``μ`` scalars or one per cell."""
         import ufl
 
         u, v = self._trial_test()
         eu, ev = ufl.sym(ufl.grad(u)), ufl.sym(ufl.grad(v))
-        form = (lam * ufl.tr(eu) * ufl.tr(ev) + 2.0 * mu * ufl.inner(eu, ev)) * ufl.dx
+        lam_h, mu_h = self._per_cell(lam), self._per_cell(mu)
+        form = (lam_h * ufl.tr(eu) * ufl.tr(ev) + 2.0 * mu_h * ufl.inner(eu, ev)) * ufl.dx
         return self._matrix(form)
 
     def _function(self, f: Field, degree: int) -> Any:

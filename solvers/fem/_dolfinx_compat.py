@@ -6,7 +6,7 @@ from typing import Any
 
 from gpu._optional import require
 
-__all__ = ["create_mesh", "lagrange_space"]
+__all__ = ["cell_space", "create_mesh", "lagrange_space"]
 
 _CELL = {2: "triangle", 3: "tetrahedron"}
 
@@ -45,3 +45,12 @@ def lagrange_space(mesh: Any, degree: int, ncomp: int) -> Any:
     if ncomp > 1:
         return dolfinx.fem.VectorFunctionSpace(mesh, ("Lagrange", degree))
     return dolfinx.fem.FunctionSpace(mesh, ("Lagrange", degree))
+
+
+def cell_space(mesh: Any) -> Any:
+    """The scalar space of piecewise constants (DG0), one dof per cell."""
+    import dolfinx.fem
+
+    if _version() >= (0, 7):
+        return dolfinx.fem.functionspace(mesh, ("DG", 0))
+    return dolfinx.fem.FunctionSpace(mesh, ("DG", 0))

@@ -68,15 +68,20 @@ class SkfemAssembler:
 
         return self._bilinear(lambda u, v, _: dot(grad(u), grad(v)))
 
-    def elasticity(self, lam: float, mu: float) -> sp.csr_matrix:
-        """``∫ λ div u div v + 2 μ ε(u) : ε(v)``."""
+    def elasticity(self, lam: float | np.ndarray, mu: float | np.ndarray) -> sp.csr_matrix:
+        """``∫ λ div u div v + 2 μ ε(u) : ε(v)``; ``λ``, ``μ`` scalars or one per cell."""
         from skfem.helpers import ddot, sym_grad, trace
 
-        def form(u: Any, v: Any, _: Any) -> Any:
+        def form(u: Any, v: Any, w: Any) -> Any:
             eu, ev = sym_grad(u), sym_grad(v)
-            return lam * trace(eu) * trace(ev) + 2.0 * mu * ddot(eu, ev)
+            return w.lam * trace(eu) * trace(ev) + 2.0 * w.mu * ddot(eu, ev)
 
-        return self._bilinear(form)
+        shape = (self._basis.nelems, self._basis.X.shape[1])
+        per_cell = {
+            name: np.broadcast_to(np.asarray(value, dtype=float).reshape(-1, 1), shape)
+            for name, value in (("lam", lam), ("mu", mu))
+        }
+        return sp.csr_matrix(self._skfem.BilinearForm(form).assemble(self._basis, **per_cell))
 
     def load(self, f: Field) -> np.ndarray:
         """``∫ f · v`` with a quadrature of degree ``2 p + 2``."""

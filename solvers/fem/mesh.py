@@ -101,7 +101,7 @@ class Mesh:
         """Signed area (2-D) or volume (3-D) of each cell [m^dim]."""
         x = self.points[self.cells]
         jac = x[:, 1:, :] - x[:, :1, :]
-        return np.linalg.det(jac) / (1.0 if self.dim == 2 else 6.0)
+        return np.linalg.det(jac) / (2.0 if self.dim == 2 else 6.0)
 
     def h(self) -> float:
         """Largest cell edge length [m]."""

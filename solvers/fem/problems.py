@@ -265,8 +265,12 @@ class WaveProblem(Problem):
             rayleigh=rayleigh,
         )
 
-    def restricted(self, mesh: Mesh) -> WaveProblem:
-        """The same problem on ``mesh`` with its whole boundary as Dirichlet boundary."""
+    def restricted(self, mesh: Mesh, cells: np.ndarray | None = None) -> WaveProblem:
+        """The same problem on ``mesh`` with its whole boundary as Dirichlet boundary.
+
+        ``cells`` (this mesh's cell of each cell of ``mesh``) is unused: the
+        speed is uniform.
+        """
         return WaveProblem(
             mesh,
             self.space.degree,
@@ -284,8 +288,9 @@ class ElastodynamicsProblem(Problem):
     ----------
     mesh : Mesh
     degree : {1, 2}
-    young : float
-        Young's modulus ``E`` [Pa], positive.
+    young : float or array_like
+        Young's modulus ``E`` [Pa], positive: one value, or one per cell
+        (e.g. a log-normal random field, :meth:`KarhunenLoeve.cell_values`).
     poisson : float
         Poisson's ratio ``ν`` in (-1, 0.5).
     density : float
@@ -302,7 +307,7 @@ class ElastodynamicsProblem(Problem):
         mesh: Mesh,
         degree: int = 1,
         *,
-        young: float = 1.0,
+        young: float | np.ndarray = 1.0,
         poisson: float = 0.25,
         density: float = 1.0,
         fixed: str | Predicate | None = "all",
@@ -310,11 +315,23 @@ class ElastodynamicsProblem(Problem):
         rayleigh: tuple[float, float] = (0.0, 0.0),
         backend: str = "skfem",
     ) -> None:
-        lam, mu = lame(young, poisson)
+        e = np.asarray(young, dtype=float)
+        if e.ndim != 0 and e.shape != (len(mesh.cells),):
+            raise ConfigError(
+                f"Young's modulus needs one value or one per cell ({len(mesh.cells)}), "
+                f"got shape {e.shape}"
+            )
+        if not (np.isfinite(e).all() and (e > 0).all()):
+            raise ConfigError(f"Young's modulus E must be positive, got min {e.min()!r}")
+        # λ and μ are proportional to E at fixed ν
+        lam1, mu1 = lame(1.0, poisson)
         if not (np.isfinite(density) and density > 0):
             raise ConfigError(f"the density must be positive, got {density!r}")
-        self.young, self.poisson, self.density = float(young), float(poisson), float(density)
-        self.lam, self.mu = lam, mu
+        self.young: float | np.ndarray = float(e) if e.ndim == 0 else e.copy()
+        self.poisson, self.density = float(poisson), float(density)
+        self.lam: float | np.ndarray = lam1 * self.young
+        self.mu: float | np.ndarray = mu1 * self.young
+        lam, mu = self.lam, self.mu
         space = FunctionSpace(mesh, degree, mesh.dim, backend)
         super().__init__(
             space,
@@ -325,12 +342,21 @@ class ElastodynamicsProblem(Problem):
             rayleigh=rayleigh,
         )
 
-    def restricted(self, mesh: Mesh) -> ElastodynamicsProblem:
-        """The same problem on ``mesh`` with its whole boundary as Dirichlet boundary."""
+    def restricted(self, mesh: Mesh, cells: np.ndarray | None = None) -> ElastodynamicsProblem:
+        """The same problem on ``mesh`` with its whole boundary as Dirichlet boundary.
+
+        ``cells`` gives this mesh's cell containing each cell of ``mesh``;
+        a per-cell Young's modulus needs it.
+        """
+        young = self.young
+        if isinstance(young, np.ndarray):
+            if cells is None:
+                raise ConfigError("restricting a per-cell Young's modulus needs the parent cells")
+            young = young[cells]
         return ElastodynamicsProblem(
             mesh,
             self.space.degree,
-            young=self.young,
+            young=young,
             poisson=self.poisson,
             density=self.density,
             sources=self.sources,

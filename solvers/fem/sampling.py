@@ -1,12 +1,13 @@
 """Monte Carlo over global models: random sources, boundary histories, submodel QoIs.
 
 Each member draws a Gaussian source (centre uniform in the domain, random
-direction, log-normal amplitude) with a Ricker signal from its own
+direction, log-normal amplitude) with a Ricker signal, and optionally a
+log-normal Young's modulus field (a Karhunen–Loève expansion), from its own
 ``numpy.random.Generator`` (spawned from ``SeedSequence(seed)``), runs the
 global model with Newmark, and records the displacement on the boundary of
 the submodel zone. :func:`sample_global` returns those histories for many
-members; :func:`submodel_member` also runs the submodel and its quantities of
-interest (one member of the ``fem-submodel`` pipeline).
+members; :func:`global_member` is one member of the ``fem-global`` pipeline:
+the boundary history and the quantities of interest in the zone.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from solvers.contract import with_provenance
 from solvers.fem.integrators import Newmark, Solution
@@ -29,9 +30,11 @@ from solvers.fem.problems import (
     gaussian_source,
     ricker,
 )
+from solvers.fem.qoi import zone_qoi
+from solvers.fem.random_field import KarhunenLoeve
 from solvers.fem.submodel import Submodel, Zone, extract_boundary_history
 
-__all__ = ["SubmodelConfig", "global_run", "sample_global", "submodel_member"]
+__all__ = ["SubmodelConfig", "global_member", "global_run", "sample_global"]
 
 
 class SubmodelConfig(BaseModel):
@@ -55,6 +58,31 @@ class SubmodelConfig(BaseModel):
     width: float = Field(0.05, gt=0, description="Gaussian source width [m]")
     amplitude_log_sd: float = Field(0.5, ge=0, description="s.d. of log amplitude")
     fem_backend: Literal["skfem", "dolfinx"] = Field("skfem", description="FEM backend")
+    young_log_sd: float = Field(
+        0.0,
+        ge=0,
+        description="s.d. of log E, a Gaussian random field per member (0: uniform E; "
+        "elastodynamics only)",
+    )
+    field_kernel: Literal["squared_exponential", "matern"] = Field(
+        "squared_exponential", description="covariance kernel of the log-E field"
+    )
+    field_length: float = Field(0.25, gt=0, description="correlation length of the log-E field [m]")
+    field_nu: float = Field(1.5, gt=0, description="Matérn smoothness of the log-E field")
+    field_energy: float = Field(
+        0.95, gt=0, le=1, description="variance fraction kept by the Karhunen–Loève expansion"
+    )
+    qoi_source: Literal["global", "submodel"] = Field(
+        "global",
+        description="zone quantities of interest from the global solution, or from the "
+        "submodel driven by the boundary history",
+    )
+
+    @model_validator(mode="after")
+    def _field_needs_elasticity(self) -> SubmodelConfig:
+        if self.young_log_sd > 0 and self.kind != "elastodynamics":
+            raise ValueError("young_log_sd needs kind = 'elastodynamics'")
+        return self
 
 
 @lru_cache(maxsize=4)
@@ -84,21 +112,58 @@ def _sources(config: SubmodelConfig, rng: np.random.Generator, ncomp: int) -> li
     return [gaussian_source(center, config.width, direction, signal)]
 
 
+@lru_cache(maxsize=4)
+def _young_field(config: SubmodelConfig) -> KarhunenLoeve:
+    return KarhunenLoeve.on_mesh(
+        _setup(config)[0].space.mesh,
+        kernel=config.field_kernel,
+        length=config.field_length,
+        sigma=config.young_log_sd,
+        nu=config.field_nu,
+        energy=config.field_energy,
+        backend=config.fem_backend,
+    )
+
+
+def _member_model(config: SubmodelConfig, rng: np.random.Generator) -> tuple[Problem, Submodel]:
+    """The global problem and its submodel with this member's random inputs."""
+    base, submodel = _setup(config)
+    sources = _sources(config, rng, base.space.ncomp)
+    if config.young_log_sd == 0:
+        return base.with_sources(sources), submodel.with_sources(sources)
+    kl = _young_field(config)
+    mesh = base.space.mesh
+    problem = ElastodynamicsProblem(
+        mesh,
+        config.degree,
+        young=config.young * np.exp(kl.cell_values(kl.coefficients(rng), mesh.cells)),
+        poisson=config.poisson,
+        density=config.density,
+        sources=sources,
+        backend=config.fem_backend,
+    )
+    return problem, Submodel(problem, submodel.zone)
+
+
 def global_run(
     config: SubmodelConfig, rng: np.random.Generator, *, record_all: bool = False
 ) -> tuple[Problem, Submodel, Solution]:
-    """One global run with sources drawn from ``rng``.
+    """One global run with its random inputs drawn from ``rng``.
+
+    The source first; then, if ``config.young_log_sd > 0``, the coefficients
+    of a log-normal Young's modulus field ``E exp(g)`` per cell (``g`` a
+    Karhunen–Loève Gaussian field, cell means of its P1 interpolant).
 
     Returns
     -------
     problem : Problem
-        The global problem with this member's sources.
+        The global problem with this member's sources and material.
     submodel : Submodel
+        Its submodel (same sources and material).
     solution : Solution
         Recorded at every node if ``record_all``, else on the zone boundary only.
     """
-    base, submodel = _setup(config)
-    problem = base.with_sources(_sources(config, rng, base.space.ncomp))
+    problem, submodel = _member_model(config, rng)
     record = None if record_all else submodel.boundary_nodes
     sol = Newmark(config.dt, config.n_steps).run(problem, record=record)
     return problem, submodel, sol
@@ -121,26 +186,26 @@ def sample_global(config: SubmodelConfig, *, members: int, seed: int) -> xr.Data
     )
 
 
-def submodel_member(config: SubmodelConfig, member: int, rng: np.random.Generator) -> xr.Dataset:
-    """One Monte Carlo member: global run, boundary history, submodel run, QoIs in the zone.
+def global_member(config: SubmodelConfig, member: int, rng: np.random.Generator) -> xr.Dataset:
+    """One ``fem-global`` member: a global run, its zone boundary history and zone QoIs.
+
+    The run records every node of the zone; the quantities of interest come
+    from that global solution in the zone, or (``config.qoi_source =
+    "submodel"``) from the submodel driven by the boundary history.
 
     Returns
     -------
     xarray.Dataset
-        ``displacement`` on the zone boundary ``(time, node, component)``,
-        ``peak_displacement`` and ``energy(time)`` of the submodel.
+        ``displacement`` on the zone boundary ``(time, node, component)`` with
+        node coordinates (the layout of one member of :func:`sample_global`),
+        ``peak_displacement``, ``energy(time)`` and, for elastodynamics,
+        ``peak_von_mises`` (see :func:`solvers.fem.qoi.zone_qoi`).
     """
-    problem, submodel, sol = global_run(config, rng)
-    history = extract_boundary_history([sol], submodel)
-    inner = submodel.with_sources(problem.sources).run(
-        history, Newmark(config.dt, config.n_steps), energy=True
-    )
-    peak = float(np.sqrt((inner.displacement**2).sum(axis=2)).max())
-    ds = history.isel(member=0, drop=True)
-    ds["peak_displacement"] = (
-        (),
-        peak,
-        {"units": "m", "long_name": "peak displacement magnitude in the zone"},
-    )
-    ds["energy"] = ("time", inner.energy, {"units": "J", "long_name": "energy in the zone"})
-    return ds
+    problem, zone = _member_model(config, rng)
+    integrator = Newmark(config.dt, config.n_steps)
+    sol = integrator.run(problem, record=zone.global_nodes)
+    history = extract_boundary_history([sol], zone)
+    if config.qoi_source == "submodel":
+        sol = zone.run(history, integrator)
+    qoi = zone_qoi(zone.problem, sol.displacement, config.dt)
+    return history.isel(member=0, drop=True).merge(qoi)

@@ -82,8 +82,11 @@ class FunctionSpace:
         """Stiffness ``∫ ∇u · ∇v`` of a scalar space."""
         return self._matrix(self._assembler.laplace())
 
-    def elasticity(self, lam: float, mu: float) -> sp.csr_matrix:
-        """Stiffness of linear elasticity with Lamé parameters ``lam``, ``mu`` [Pa]."""
+    def elasticity(self, lam: float | np.ndarray, mu: float | np.ndarray) -> sp.csr_matrix:
+        """Stiffness of linear elasticity with Lamé parameters ``lam``, ``mu`` [Pa].
+
+        Each is a scalar or an array with one value per cell of the mesh.
+        """
         return self._matrix(self._assembler.elasticity(lam, mu))
 
     def load(self, f: Field) -> np.ndarray:
@@ -104,6 +107,20 @@ class FunctionSpace:
     @cached_property
     def _edge_keys(self) -> np.ndarray:
         return self._edges[:, 0] * len(self.mesh.points) + self._edges[:, 1]
+
+    def cell_nodes(self) -> np.ndarray:
+        """Nodes of each cell: its vertices, then (P2) its edge midpoints in the
+        local edge order ``(0, 1), (0, 2), ..., (d - 1, d)``; shape ``(ncells, nloc)``."""
+        cells = self.mesh.cells
+        if self.degree == 1:
+            return cells
+        nv = len(self.mesh.points)
+        d = cells.shape[1]
+        pairs = np.sort(
+            np.stack([cells[:, [i, j]] for i in range(d) for j in range(i + 1, d)], axis=1), axis=2
+        )
+        mid = nv + np.searchsorted(self._edge_keys, pairs[..., 0] * nv + pairs[..., 1])
+        return np.concatenate([cells, mid], axis=1)
 
     def boundary_nodes(self, where: str | Predicate | None = None) -> np.ndarray:
         """Nodes on boundary facets chosen by tag, predicate, or all (``None``), sorted."""

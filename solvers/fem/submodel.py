@@ -1,7 +1,9 @@
 """Global model -> submodel: a zone of interest driven by its boundary history.
 
 The submodel mesh is the restriction of the global mesh to the cells inside a
-:class:`Zone`. A global run records the displacement history at the nodes of
+:class:`Zone`, or (2-D) a uniform refinement of it, driven by the boundary
+history interpolated with the global space's trace (and, if asked, a cubic
+spline in time). A global run records the displacement history at the nodes of
 the submodel's boundary (:func:`extract_boundary_history`, an
 ``xr.Dataset`` with dims ``(member, time, node, component)``); the
 :class:`Submodel` runs with that history as Dirichlet data. Driven by the
@@ -17,11 +19,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 import xarray as xr
+from scipy.interpolate import make_interp_spline
 
 from gpu.errors import InputError
 from solvers.fem.integrators import CentralDifference, Newmark, Solution
 from solvers.fem.problems import ElastodynamicsProblem, Problem, Source, WaveProblem
+from solvers.fem.refine import boundary_interpolation
+from solvers.fem.refine import refine as refine_mesh
+from solvers.fem.space import FunctionSpace
 
 __all__ = ["Submodel", "Zone", "extract_boundary_history"]
 
@@ -76,7 +83,7 @@ class Zone:
 
 
 class Submodel:
-    """The problem restricted to a zone, with its whole boundary driven by a history.
+    """The problem on a zone, with its whole boundary driven by a history.
 
     Parameters
     ----------
@@ -84,25 +91,49 @@ class Submodel:
         The global problem (its material, sources and damping carry over).
     zone : Zone
         The zone of interest.
+    refine : int
+        1 (default): the submodel mesh is the restriction of the global mesh
+        to the zone. ``r > 1`` (2-D): every zone cell is split into ``r²``
+        triangles, and the boundary history is interpolated onto the finer
+        boundary nodes with the global space's own trace.
 
     Attributes
     ----------
     problem : Problem
-        The submodel problem on the restricted mesh.
+        The submodel problem.
     global_nodes : ndarray of int
-        Global node index of each submodel node.
+        Global node index of each node of the restricted mesh (the nodes of
+        :attr:`problem` when ``refine == 1``).
     boundary_nodes : ndarray of int
-        Global indices of the submodel's boundary nodes (the driven ones).
+        Global indices of the zone's boundary nodes: the nodes of the
+        boundary history that drives the submodel.
+    boundary_coords : ndarray
+        Their coordinates [m].
     """
 
-    def __init__(self, problem: WaveProblem | ElastodynamicsProblem, zone: Zone) -> None:
-        mesh, vertices = problem.space.mesh.restrict(zone.cell_mask(problem))
+    def __init__(
+        self, problem: WaveProblem | ElastodynamicsProblem, zone: Zone, refine: int = 1
+    ) -> None:
+        mask = zone.cell_mask(problem)
+        cells = np.flatnonzero(mask)
+        mesh, vertices = problem.space.mesh.restrict(mask)
         self.zone = zone
-        self.problem: Problem = problem.restricted(mesh)
-        self.global_nodes = problem.space.sub_nodes(vertices, self.problem.space)
-        local = self.problem.space.boundary_nodes()
+        self.refine = refine
+        self._trace: sp.csr_matrix | None = None
+        if refine == 1:
+            self.problem: Problem = problem.restricted(mesh, cells)
+            coarse = self.problem.space
+        else:
+            ref = refine_mesh(mesh, refine)
+            space = problem.space
+            coarse = FunctionSpace(mesh, space.degree, space.ncomp, space.backend)
+            self.problem = problem.restricted(ref.mesh, cells[ref.parent])
+        self.global_nodes = problem.space.sub_nodes(vertices, coarse)
+        local = coarse.boundary_nodes()
         self.boundary_nodes = self.global_nodes[local]
-        self.boundary_coords = self.problem.space.nodes[local]
+        self.boundary_coords = coarse.nodes[local]
+        if refine != 1:
+            self._trace = boundary_interpolation(ref, coarse, self.problem.space, local)
 
     def with_sources(self, sources: Sequence[Source]) -> Submodel:
         """A copy whose submodel problem has other sources (matrices shared)."""
@@ -110,36 +141,63 @@ class Submodel:
         out.problem = self.problem.with_sources(sources)
         return out
 
-    def run(
+    def boundary_values(
         self,
         history: xr.Dataset | xr.DataArray,
         integrator: Newmark | CentralDifference,
         *,
-        energy: bool = False,
-    ) -> Solution:
-        """Run the submodel driven by one member's boundary history.
+        interpolate_time: bool = False,
+    ) -> np.ndarray:
+        """The Dirichlet values of the submodel at the integrator's times.
 
         Parameters
         ----------
         history : xarray.Dataset or DataArray
             ``displacement`` with dims ``(time, node, component)`` (a Dataset
             from :func:`extract_boundary_history` with one member selected),
-            its ``time`` equal to the integrator's grid and its ``node`` equal
-            to :attr:`boundary_nodes`.
+            its ``node`` equal to :attr:`boundary_nodes`.
         integrator : Newmark or CentralDifference
-        energy : bool
-            Whether to compute the submodel's energy at every step.
+        interpolate_time : bool
+            If the history's times differ from the integrator's grid, take a
+            cubic spline (not-a-knot) through them; the history must span
+            ``[0, dt n_steps]``. Otherwise the grids must be equal.
 
         Returns
         -------
-        Solution
-            The history at every submodel node; ``nodes`` are global indices.
+        ndarray, shape (n_steps + 1, len(problem.fixed))
+            Interpolated in space onto the finer boundary if ``refine > 1``.
 
         Raises
         ------
         InputError
             Nodes, coordinates, components or times that do not match.
         """
+        da = self._checked(history)
+        times = integrator.dt * np.arange(integrator.n_steps + 1)
+        values = np.asarray(da.values, dtype=float)
+        t_hist = np.asarray(da["time"], dtype=float)
+        same = len(t_hist) == len(times) and np.allclose(t_hist, times, rtol=1e-12, atol=0.0)
+        if not same:
+            span = 1e-9 * integrator.dt
+            if not interpolate_time:
+                raise InputError(
+                    "the boundary history's times do not match the integrator's (dt, n_steps): "
+                    "pass interpolate_time=True to interpolate"
+                )
+            if t_hist[0] > span or t_hist[-1] < times[-1] - span:
+                raise InputError(
+                    f"the boundary history's times [{t_hist[0]:.6g}, {t_hist[-1]:.6g}] s do not "
+                    f"match the integrator's: they must span [0, {times[-1]:.6g}] s"
+                )
+            values = make_interp_spline(t_hist, values, k=min(3, len(t_hist) - 1), axis=0)(
+                np.clip(times, t_hist[0], t_hist[-1])
+            )
+        if self._trace is not None:
+            values = np.einsum("fc,tck->tfk", self._trace.toarray(), values)
+        return values.reshape(len(times), -1)
+
+    def _checked(self, history: xr.Dataset | xr.DataArray) -> xr.DataArray:
+        """One member's ``(time, node, component)`` history, checked against the boundary."""
         da = history["displacement"] if isinstance(history, xr.Dataset) else history
         if "member" in da.dims:
             if da.sizes["member"] != 1:
@@ -173,16 +231,43 @@ class Submodel:
                 f"the boundary history has {da.sizes['component']} components, "
                 f"the submodel {self.problem.space.ncomp}"
             )
-        times = integrator.dt * np.arange(integrator.n_steps + 1)
-        if da.sizes["time"] != len(times) or not np.allclose(
-            np.asarray(da["time"]), times, rtol=1e-12, atol=0.0
-        ):
-            raise InputError(
-                "the boundary history's times do not match the integrator's (dt, n_steps)"
-            )
-        values = np.asarray(da.values, dtype=float).reshape(len(times), -1)
+        return da
+
+    def run(
+        self,
+        history: xr.Dataset | xr.DataArray,
+        integrator: Newmark | CentralDifference,
+        *,
+        energy: bool = False,
+        interpolate_time: bool = False,
+    ) -> Solution:
+        """Run the submodel driven by one member's boundary history.
+
+        Parameters
+        ----------
+        history : xarray.Dataset or DataArray
+            As in :meth:`boundary_values`.
+        integrator : Newmark or CentralDifference
+        energy : bool
+            Whether to compute the submodel's energy at every step.
+        interpolate_time : bool
+            As in :meth:`boundary_values`.
+
+        Returns
+        -------
+        Solution
+            The history at every submodel node; ``nodes`` are global indices
+            when ``refine == 1``, else indices of the refined submodel mesh.
+
+        Raises
+        ------
+        InputError
+            Nodes, coordinates, components or times that do not match.
+        """
+        values = self.boundary_values(history, integrator, interpolate_time=interpolate_time)
         sol = integrator.run(self.problem, boundary=values, energy=energy)
-        sol.nodes = self.global_nodes[sol.nodes]
+        if self.refine == 1:
+            sol.nodes = self.global_nodes[sol.nodes]
         return sol
 
 

@@ -1,4 +1,4 @@
-"""The fem-submodel pipeline through the runner: members equal sample_global's."""
+"""The fem-global pipeline through the runner: members equal sample_global's."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ def test_members_equal_sample_global() -> None:
     from sciml.ensemble.runner import run_ensemble
     from solvers.fem import sample_global
 
-    pipeline = get_pipeline("fem-submodel")
+    pipeline = get_pipeline("fem-global")
     config = pipeline.make_config({"cells": 8, "n_steps": 30, "f0": 4.0}, "numpy")
     ds = run_ensemble(pipeline.member, 3, seed=7, config=config, progress=False)
     direct = sample_global(config, members=3, seed=7)
     np.testing.assert_array_equal(ds["displacement"].values, direct["displacement"].values)
-    assert (ds["peak_displacement"] > 0).all()
+    assert ds["displacement"].dims == ("member", "time", "node", "component")
+    assert (ds["peak_displacement"] > 0).all() and (ds["peak_von_mises"] > 0).all()

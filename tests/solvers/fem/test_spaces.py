@@ -73,6 +73,7 @@ def test_box_mesh_is_conforming() -> None:
     mesh = Mesh.box(3, 2, 2, 3.0, 2.0, 1.0)
     assert mesh.cell_measures().sum() == pytest.approx(6.0)
     assert (mesh.cell_measures() > 0).all()
+    assert Mesh.rectangle(3, 5, 2.0, 0.5).cell_measures().sum() == pytest.approx(1.0)
     # a conforming closed mesh: boundary facets have total area = the box surface
     f = mesh.boundary_facets()
     x = mesh.points[f]
