@@ -7,6 +7,10 @@
   :class:`NeuralODE`.
 * Uncertainty: :class:`SeedEnsemble` (several seeds, perturbed initial
   conditions) and :class:`ConformalForecaster` (per-lead-time intervals).
+* Batched training: :func:`fit_batch` and :func:`forecast_batch` (many reservoirs
+  or ridge penalties in one kernel call).
+* :func:`search`: hyperparameter search on a validation trajectory through
+  the ensemble runner.
 * :mod:`sciml.forecast.metrics`: point, chaos and probabilistic metrics on xarray.
 * :mod:`sciml.forecast.bench`: the benchmark harness (``sciml chaos-bench``).
 """
@@ -14,8 +18,10 @@
 from sciml.forecast import bench, metrics
 from sciml.forecast.base import Forecaster, load
 from sciml.forecast.baselines import Climatology, LinearAR, Persistence
+from sciml.forecast.batched import fit_batch, forecast_batch
 from sciml.forecast.neural import LSTMForecaster, NBeats, NeuralODE, TransformerForecaster
 from sciml.forecast.reservoir import ESN, NVAR, HybridESN
+from sciml.forecast.search import SearchResult, search
 from sciml.forecast.uncertainty import ConformalForecaster, SeedEnsemble
 
 __all__ = [
@@ -30,9 +36,13 @@ __all__ = [
     "NBeats",
     "NeuralODE",
     "Persistence",
+    "SearchResult",
     "SeedEnsemble",
     "TransformerForecaster",
     "bench",
+    "fit_batch",
+    "forecast_batch",
     "load",
     "metrics",
+    "search",
 ]

@@ -25,6 +25,8 @@ import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -41,7 +43,9 @@ __all__ = [
     "check_int",
     "delay_embed",
     "load",
+    "one_blas_thread",
     "ridge",
+    "ridge_path",
     "series_array",
 ]
 
@@ -147,6 +151,27 @@ class Forecaster(ABC):
     def _predict(self, context: np.ndarray, horizon: int, rng: np.random.Generator) -> np.ndarray:
         """Forecast ``horizon`` steps after ``context``; returns ``(horizon, component)``."""
 
+    # -- batched fits and forecasts (see sciml.forecast.batched) -----------------------
+    def _batch_key(self) -> tuple[Any, ...] | None:
+        """What models fitted in one batched call must share (``None``: fitted alone)."""
+        return None
+
+    @classmethod
+    def _fit_batch(cls, models: Sequence[Forecaster], series: list[np.ndarray]) -> None:
+        """Fit ``models`` (of this class, one batch key) on the same trajectories."""
+        for model in models:
+            model._fit(series)
+
+    @classmethod
+    def _predict_batch(
+        cls, models: Sequence[Forecaster], context: np.ndarray, horizon: int
+    ) -> np.ndarray:
+        """Forecast row ``b`` of ``context (batch, time, component)`` with ``models[b]``."""
+        rngs = [np.random.default_rng(np.random.SeedSequence(m.seed)) for m in models]
+        return np.concatenate(
+            [m._predict(context[b : b + 1], horizon, rngs[b]) for b, m in enumerate(models)]
+        )
+
     # -- the contract -------------------------------------------------------------------
     def fit(self, train: Any) -> Self:
         """Learn from a training series.
@@ -169,6 +194,12 @@ class Forecaster(ABC):
         ConfigError
             Invalid parameters.
         """
+        self._fit(self._prepare(train))
+        return self
+
+    def _prepare(self, train: Any) -> list[np.ndarray]:
+        """Validate parameters and ``train``, learn the standardization; the standardized
+        trajectories ``_fit`` receives."""
         self._validate()
         values, source = series_array(train, "train")
         if not np.all(np.isfinite(values)):
@@ -185,8 +216,7 @@ class Forecaster(ABC):
         scale = flat.std(0) if self.standardize else np.ones(values.shape[2])
         self.scale_ = np.where(scale > 0, scale, 1.0)
         self.dt_ = _spacing(source)
-        self._fit([(v - self.mean_) / self.scale_ for v in values])
-        return self
+        return [(v - self.mean_) / self.scale_ for v in values]
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "n_components_"):
@@ -228,8 +258,17 @@ class Forecaster(ABC):
         ConfigError
             ``horizon`` or ``members`` not a positive integer, negative ``perturbation``.
         """
-        self._check_fitted()
+        batch, source, rng = self._context(context, members, perturbation)
         horizon = check_int("horizon", horizon)
+        out = self._predict(batch, horizon, rng) * self.scale_ + self.mean_
+        return self._to_dataarray(out, source)
+
+    def _context(
+        self, context: Any, members: int, perturbation: float
+    ) -> tuple[np.ndarray, xr.DataArray | None, np.random.Generator]:
+        """The standardized, perturbed context batch ``(members, time, component)``, the
+        DataArray it came from and the random generator of the forecast, after checks."""
+        self._check_fitted()
         members = check_int("members", members)
         if not perturbation >= 0:
             raise ConfigError(f"perturbation must be >= 0, got {perturbation!r}")
@@ -253,8 +292,7 @@ class Forecaster(ABC):
         batch = np.repeat(((ctx - self.mean_) / self.scale_)[None], members, axis=0)
         if perturbation > 0:
             batch = batch + perturbation * rng.standard_normal(batch.shape)
-        out = self._predict(batch, horizon, rng) * self.scale_ + self.mean_
-        return self._to_dataarray(out, source)
+        return batch, source, rng
 
     def _to_dataarray(self, out: np.ndarray, source: xr.DataArray | None) -> xr.DataArray:
         coords: dict[str, Any] = {"member": np.arange(out.shape[0])}
@@ -362,15 +400,51 @@ def ridge(features: np.ndarray, targets: np.ndarray, alpha: float) -> np.ndarray
     Solved by Cholesky; a singular system (``alpha = 0`` with collinear
     features) falls back to the minimum-norm least-squares solution.
     """
+    return ridge_path(features, targets, [alpha])[0]
+
+
+def ridge_path(
+    features: np.ndarray, targets: np.ndarray, alphas: Sequence[float]
+) -> list[np.ndarray]:
+    """Ridge weights for each penalty in ``alphas``, from one Gram matrix (see :func:`ridge`)."""
     from scipy.linalg import LinAlgError, solve
 
-    gram = features.T @ features
-    gram[np.diag_indices_from(gram)] += alpha
-    rhs = features.T @ targets
-    try:
-        return np.asarray(solve(gram, rhs, assume_a="pos", check_finite=False))
-    except LinAlgError:
-        return np.asarray(np.linalg.lstsq(gram, rhs, rcond=None)[0])
+    with one_blas_thread():
+        gram = features.T @ features
+        rhs = features.T @ targets
+        diagonal = np.diag_indices_from(gram)
+        weights = []
+        for alpha in alphas:
+            system = gram.copy()
+            system[diagonal] += alpha
+            try:
+                weights.append(np.asarray(solve(system, rhs, assume_a="pos", check_finite=False)))
+            except LinAlgError:
+                weights.append(np.asarray(np.linalg.lstsq(system, rhs, rcond=None)[0]))
+    return weights
+
+
+@cache
+def _blas_controller() -> Any:
+    from gpu._optional import module_available
+
+    if not module_available("threadpoolctl"):
+        return None
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> AbstractContextManager[Any]:
+    """Run BLAS on one thread inside the block (when ``threadpoolctl`` is installed).
+
+    The forecasters' dense problems are small (a few hundred features): several
+    BLAS threads gain little there, and on a busy machine their spin-waiting
+    makes a 400 x 400 Gram matrix and its Cholesky solve 10-100x slower
+    (scikit-learn limits BLAS threads around its small kernels the same way).
+    """
+    controller = _blas_controller()
+    return nullcontext() if controller is None else controller.limit(limits=1, user_api="blas")
 
 
 def check_float(name: str, value: Any, low: float, *, inclusive: bool = True) -> float:

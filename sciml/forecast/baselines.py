@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import combinations_with_replacement
+from typing import Any
 
 import numpy as np
 
-from sciml.forecast.base import Forecaster, check_float, check_int, delay_embed, ridge
+from sciml.forecast.base import Forecaster, check_float, check_int, delay_embed, ridge_path
 
 __all__ = ["Climatology", "DelayRidge", "LinearAR", "Persistence"]
 
@@ -82,6 +84,9 @@ class DelayRidge(Forecaster):
         Seeds the perturbations of ensemble forecasts.
     """
 
+    weights_: np.ndarray
+    n_features_: int
+
     def __init__(
         self,
         *,
@@ -111,25 +116,45 @@ class DelayRidge(Forecaster):
     def _features(self, linear: np.ndarray) -> np.ndarray:
         return polynomial_features(linear, monomial_indices(linear.shape[-1], self.degree))
 
+    def _batch_key(self) -> tuple[Any, ...]:
+        return (self.delays, self.stride, self.degree)
+
     def _fit(self, series: list[np.ndarray]) -> None:
+        type(self)._fit_batch([self], series)
+
+    @classmethod
+    def _fit_batch(cls, models: Sequence[Forecaster], series: list[np.ndarray]) -> None:
+        ridges = [m for m in models if isinstance(m, DelayRidge)]
+        first = ridges[0]
         feats, targets = [], []
+        span = first.min_context - 1
         for s in series:
-            linear = delay_embed(s[:-1], self.delays, self.stride)
-            feats.append(self._features(linear))
-            span = self.min_context - 1
+            feats.append(first._features(delay_embed(s[:-1], first.delays, first.stride)))
             targets.append(s[span + 1 :] - s[span:-1])
         features = np.concatenate(feats)
-        self.n_features_ = features.shape[1]
-        self.weights_ = ridge(features, np.concatenate(targets), self.alpha)
+        weights = ridge_path(features, np.concatenate(targets), [m.alpha for m in ridges])
+        for model, w in zip(ridges, weights, strict=True):
+            model.n_features_ = features.shape[1]
+            model.weights_ = w
 
     def _predict(self, context: np.ndarray, horizon: int, rng: np.random.Generator) -> np.ndarray:
-        span = self.min_context
+        return type(self)._predict_batch([self] * context.shape[0], context, horizon)
+
+    @classmethod
+    def _predict_batch(
+        cls, models: Sequence[Forecaster], context: np.ndarray, horizon: int
+    ) -> np.ndarray:
+        ridges = [m for m in models if isinstance(m, DelayRidge)]
+        first = ridges[0]
+        weights = np.stack([m.weights_ for m in ridges])
+        span = first.min_context
         window = context[:, -span:, :].copy()
-        monomials = monomial_indices(self.delays * context.shape[2], self.degree)
+        monomials = monomial_indices(first.delays * context.shape[2], first.degree)
         out = np.empty((context.shape[0], horizon, context.shape[2]))
         for k in range(horizon):
-            linear = delay_embed(window, self.delays, self.stride)[:, -1, :]
-            step = window[:, -1, :] + polynomial_features(linear, monomials) @ self.weights_
+            linear = delay_embed(window, first.delays, first.stride)[:, -1, :]
+            features = polynomial_features(linear, monomials)
+            step = window[:, -1, :] + np.einsum("bf,bfd->bd", features, weights)
             out[:, k] = step
             window = np.concatenate([window[:, 1:], step[:, None]], axis=1)
         return out

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from gpu.errors import ConfigError, InputError
-from sciml.forecast.base import Forecaster, check_float, check_fraction, check_int, ridge
+from sciml.forecast.base import (
+    Forecaster,
+    check_float,
+    check_fraction,
+    check_int,
+    one_blas_thread,
+    ridge,
+)
 from sciml.forecast.baselines import DelayRidge
+from sciml.uq._compile import compiled, kernel_backend
 
 __all__ = ["ESN", "NVAR", "HybridESN"]
 
@@ -57,9 +65,11 @@ def _spectral_radius(w: np.ndarray) -> float:
         from scipy.sparse.linalg import ArpackNoConvergence, eigs
 
         try:
-            values = eigs(
-                csr_matrix(w), k=1, which="LM", v0=np.ones(len(w)), return_eigenvectors=False
-            )
+            with one_blas_thread():
+                values = eigs(
+                    csr_matrix(w), k=1, which="LM", v0=np.ones(len(w)), tol=1e-10,
+                    return_eigenvectors=False,
+                )  # fmt: skip
             return float(np.abs(values).max())
         except ArpackNoConvergence:
             pass
@@ -102,6 +112,7 @@ class ESN(Forecaster):
     """
 
     name = "esn"
+    readout_: np.ndarray
 
     def __init__(
         self,
@@ -152,34 +163,13 @@ class ESN(Forecaster):
         self.input_weights_ = rng.uniform(-self.input_scaling, self.input_scaling, (n, n_inputs))
         self.bias_ = rng.uniform(-self.bias, self.bias, n)
 
+    def _batch_key(self) -> tuple[Any, ...]:
+        return (self.n_reservoir, self.squared, self.washout, kernel_backend(self.backend))
+
     def _sparse(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rows, cols = np.nonzero(self.reservoir_)
         indptr = np.searchsorted(rows, np.arange(self.n_reservoir + 1)).astype(np.int64)
         return indptr, cols.astype(np.int64), self.reservoir_[rows, cols]
-
-    def _drive(
-        self, inputs: np.ndarray, r0: np.ndarray | None = None, sparse: tuple[Any, ...] = ()
-    ) -> np.ndarray:
-        """Reservoir states ``(batch, time, n)`` after each input of ``(batch, time, dim)``
-        (``sparse``: the CSR arrays of the reservoir, if already made)."""
-        from sciml.uq._compile import compiled, kernel_backend
-
-        batch = inputs.shape[0]
-        r = np.zeros((batch, self.n_reservoir)) if r0 is None else r0
-        states = np.empty((batch, inputs.shape[1], self.n_reservoir))
-        if kernel_backend(self.backend) == "numpy":
-            for t in range(inputs.shape[1]):
-                pre = r @ self.reservoir_.T + inputs[:, t] @ self.input_weights_.T + self.bias_
-                r = (1.0 - self.leak) * r + self.leak * np.tanh(pre)
-                states[:, t] = r
-            return states
-        indptr, indices, values = sparse or self._sparse()
-        compiled(_drive_loop)(
-            indptr, indices, values, np.ascontiguousarray(self.input_weights_), self.bias_,
-            float(self.leak), np.ascontiguousarray(inputs, dtype=np.float64),
-            np.ascontiguousarray(r), states,
-        )  # fmt: skip
-        return states
 
     def _features(self, r: np.ndarray, u: np.ndarray) -> np.ndarray:
         parts = [np.ones((*r.shape[:-1], 1)), u, r]
@@ -192,59 +182,186 @@ class ESN(Forecaster):
         return u
 
     def _fit(self, series: list[np.ndarray]) -> None:
-        self._build(self._augment(series[0][:1]).shape[1])
-        feats, targets = [], []
+        type(self)._fit_batch([self], series)
+
+    @classmethod
+    def _fit_batch(cls, models: Sequence[Forecaster], series: list[np.ndarray]) -> None:
+        esns = [m for m in models if isinstance(m, ESN)]
+        for m in esns:
+            m._build(m._augment(series[0][:1]).shape[1])
+        first, washout = esns[0], esns[0].washout
+        feats: list[list[np.ndarray]] = [[] for _ in esns]
+        targets = []
         for s in series:
-            inputs = self._augment(s[:-1])
-            states = self._drive(inputs[None])[0, self.washout :]
-            feats.append(self._features(states, inputs[self.washout :]))
-            targets.append(s[self.washout + 1 :] - s[self.washout : -1])
-        self.readout_ = ridge(np.concatenate(feats), np.concatenate(targets), self.alpha)
+            inputs = first._augment(s[:-1])
+            shared = np.broadcast_to(inputs, (len(esns), *inputs.shape))
+            states = _run(esns, shared)[0][:, washout:]
+            for k, m in enumerate(esns):
+                feats[k].append(m._features(states[k], inputs[washout:]))
+            targets.append(s[washout + 1 :] - s[washout:-1])
+        target = np.concatenate(targets)
+        for k, m in enumerate(esns):
+            m.readout_ = ridge(np.concatenate(feats[k]), target, m.alpha)
 
     def _predict(self, context: np.ndarray, horizon: int, rng: np.random.Generator) -> np.ndarray:
-        inputs = self._augment(context.reshape(-1, context.shape[2])).reshape(
-            *context.shape[:2], -1
-        )
-        sparse = self._sparse()
-        r = self._drive(inputs, sparse=sparse)[:, -1, :]
-        u, a = context[:, -1, :], inputs[:, -1, :]
-        out = np.empty((context.shape[0], horizon, context.shape[2]))
-        for k in range(horizon):
-            u = u + self._features(r, a) @ self.readout_
-            out[:, k] = u
-            a = self._augment(u)
-            r = self._drive(a[:, None, :], r, sparse)[:, 0]
-        return out
+        return type(self)._predict_batch([self] * context.shape[0], context, horizon)
+
+    @classmethod
+    def _predict_batch(
+        cls, models: Sequence[Forecaster], context: np.ndarray, horizon: int
+    ) -> np.ndarray:
+        esns = [m for m in models if isinstance(m, ESN)]
+        return _run(esns, context, readout=np.stack([m.readout_ for m in esns]), horizon=horizon)[2]
 
 
-def _drive_loop(
+class _Stacked(NamedTuple):
+    """The reservoirs of several ESNs, one row each (CSR arrays padded to the longest)."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    values: np.ndarray
+    w_in: np.ndarray
+    bias: np.ndarray
+    leak: np.ndarray
+
+
+def _stack(models: Sequence[ESN]) -> _Stacked:
+    unique = {id(m): m for m in models}
+    csr = {key: m._sparse() for key, m in unique.items()}
+    width = max(1, max(len(c[1]) for c in csr.values()))
+    indices = np.zeros((len(models), width), dtype=np.int64)
+    values = np.zeros((len(models), width))
+    for row, m in enumerate(models):
+        _, idx, val = csr[id(m)]
+        indices[row, : len(idx)] = idx
+        values[row, : len(val)] = val
+    return _Stacked(
+        np.stack([csr[id(m)][0] for m in models]),
+        indices,
+        values,
+        np.stack([m.input_weights_ for m in models]),
+        np.stack([m.bias_ for m in models]),
+        np.array([float(m.leak) for m in models]),
+    )
+
+
+def _run(
+    models: Sequence[ESN],
+    inputs: np.ndarray,
+    r0: np.ndarray | None = None,
+    *,
+    readout: np.ndarray | None = None,
+    horizon: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drive row ``b`` of ``inputs (batch, time, dim)`` through ``models[b]``'s reservoir, in
+    one kernel call; then, with a ``readout (batch, features, dim)``, run ``horizon`` steps
+    closed-loop (the input is the state, as for :class:`ESN`).
+
+    Returns the states after each input ``(batch, time, n)`` (only without a readout), the
+    last state ``(batch, n)`` and the closed-loop forecast ``(batch, horizon, dim)``.
+    """
+    first = models[0]
+    batch, n_time, n_in = inputs.shape
+    n = first.n_reservoir
+    r = np.zeros((batch, n)) if r0 is None else np.array(r0, dtype=np.float64)
+    states = np.empty((batch, 0 if readout is not None else n_time, n))
+    out = np.empty((batch, horizon, n_in))
+    weights = np.zeros((batch, 0, n_in)) if readout is None else readout
+    if kernel_backend(first.backend) == "numpy":
+        _run_numpy(models, inputs, r, states, weights, first.squared, out)
+    else:
+        compiled(_run_loop)(
+            *_stack(models), np.asarray(inputs, dtype=np.float64), r, states,
+            np.ascontiguousarray(weights, dtype=np.float64), bool(first.squared), out,
+        )  # fmt: skip
+    return states, r, out
+
+
+def _run_numpy(
+    models: Sequence[ESN],
+    inputs: np.ndarray,
+    r: np.ndarray,
+    states: np.ndarray,
+    readout: np.ndarray,
+    squared: bool,
+    out: np.ndarray,
+) -> None:
+    """The dense NumPy reference of :func:`_run_loop` (same arguments, dense reservoirs)."""
+    w = np.stack([m.reservoir_ for m in models])
+    w_in = np.stack([m.input_weights_ for m in models])
+    bias = np.stack([m.bias_ for m in models])
+    leak = np.array([float(m.leak) for m in models])[:, None]
+    n_time, horizon = inputs.shape[1], out.shape[1]
+    u = inputs[:, -1]
+    for t in range(n_time + horizon):
+        if t < n_time:
+            x = inputs[:, t]
+        else:
+            parts = [np.ones((len(u), 1)), u, r, r * r] if squared else [np.ones((len(u), 1)), u, r]
+            u = u + np.einsum("bf,bfd->bd", np.concatenate(parts, axis=1), readout)
+            out[:, t - n_time] = x = u
+        pre = np.einsum("bij,bj->bi", w, r) + np.einsum("bij,bj->bi", w_in, x) + bias
+        r[:] = (1.0 - leak) * r + leak * np.tanh(pre)
+        if states.shape[1]:
+            states[:, t] = r
+
+
+def _run_loop(
     indptr: np.ndarray,
     indices: np.ndarray,
     values: np.ndarray,
     w_in: np.ndarray,
     bias: np.ndarray,
-    leak: float,
+    leak: np.ndarray,
     inputs: np.ndarray,
-    r0: np.ndarray,
+    r: np.ndarray,
     states: np.ndarray,
+    readout: np.ndarray,
+    squared: bool,
+    out: np.ndarray,
 ) -> None:
-    """Leaky-tanh reservoir driven by ``inputs (batch, time, dim)`` from ``r0 (batch, n)``;
-    the reservoir matrix in CSR form; writes ``states (batch, time, n)``."""
+    """Leaky-tanh reservoirs, row ``b`` with its own CSR matrix ``(indptr, indices,
+    values)[b]``, ``w_in[b]``, ``bias[b]``, ``leak[b]``: driven by ``inputs[b] (time, dim)``
+    from ``r[b]`` (updated in place; ``states[b]`` gets every state when it has ``time``
+    rows), then ``out.shape[1]`` closed-loop steps ``u += [1, u, r, (r^2)] @ readout[b]``
+    written to ``out[b]``."""
     n_batch, n_time, n_in = inputs.shape
-    n = r0.shape[1]
+    n = r.shape[1]
+    horizon = out.shape[1]
+    keep = states.shape[1] > 0
+    new = np.empty(n)
+    u = np.empty(n_in)
+    x = np.empty(n_in)
     for b in range(n_batch):
-        r = r0[b].copy()
-        for t in range(n_time):
-            new = np.empty(n)
+        ptr, idx, val, win, rb, wout = indptr[b], indices[b], values[b], w_in[b], r[b], readout[b]
+        u[:] = inputs[b, n_time - 1]
+        a = leak[b]
+        for t in range(n_time + horizon):
+            if t < n_time:
+                x[:] = inputs[b, t]
+            else:
+                for j in range(n_in):
+                    acc = wout[0, j]
+                    for i in range(n_in):
+                        acc += u[i] * wout[1 + i, j]
+                    for i in range(n):
+                        acc += rb[i] * wout[1 + n_in + i, j]
+                    if squared:
+                        for i in range(n):
+                            acc += rb[i] * rb[i] * wout[1 + n_in + n + i, j]
+                    x[j] = u[j] + acc
+                u[:] = x
+                out[b, t - n_time] = x
             for i in range(n):
-                acc = bias[i]
-                for k in range(indptr[i], indptr[i + 1]):
-                    acc += values[k] * r[indices[k]]
+                acc = bias[b, i]
+                for k in range(ptr[i], ptr[i + 1]):
+                    acc += val[k] * rb[idx[k]]
                 for d in range(n_in):
-                    acc += w_in[i, d] * inputs[b, t, d]
-                new[i] = (1.0 - leak) * r[i] + leak * np.tanh(acc)
-            r = new
-            states[b, t, :] = r
+                    acc += win[i, d] * x[d]
+                new[i] = (1.0 - a) * rb[i] + a * np.tanh(acc)
+            rb[:] = new
+            if keep:
+                states[b, t] = new
 
 
 @lru_cache(maxsize=16)
@@ -291,6 +408,7 @@ class HybridESN(ESN):
     """
 
     name = "hybrid_esn"
+    increment_scale_: np.ndarray
 
     def __init__(
         self,
@@ -334,16 +452,44 @@ class HybridESN(ESN):
     def _knowledge(self) -> Callable[[np.ndarray], np.ndarray]:
         return _knowledge_rhs(self.system, tuple(sorted((self.params or {}).items())))
 
-    def _fit(self, series: list[np.ndarray]) -> None:
-        if series[0].shape[1] != self._dimension():
-            raise InputError(
-                f"train has {series[0].shape[1]} components, the knowledge model "
-                f"{self.system} has {self._dimension()}"
-            )
+    def _batch_key(self) -> tuple[Any, ...]:
+        params = tuple(sorted((self.params or {}).items()))
+        return (*super()._batch_key(), self.system, params, self.substeps)
+
+    @classmethod
+    def _fit_batch(cls, models: Sequence[Forecaster], series: list[np.ndarray]) -> None:
         steps = np.concatenate([np.diff(x, axis=0) for x in series])
         spread = steps.std(0)
-        self.increment_scale_ = np.where(spread > 0, spread, 1.0)
-        super()._fit(series)
+        for m in models:
+            if not isinstance(m, HybridESN):
+                continue
+            if series[0].shape[1] != m._dimension():
+                raise InputError(
+                    f"train has {series[0].shape[1]} components, the knowledge model "
+                    f"{m.system} has {m._dimension()}"
+                )
+            m.increment_scale_ = np.where(spread > 0, spread, 1.0)
+        super()._fit_batch(models, series)
+
+    @classmethod
+    def _predict_batch(
+        cls, models: Sequence[Forecaster], context: np.ndarray, horizon: int
+    ) -> np.ndarray:
+        hybrids = [m for m in models if isinstance(m, HybridESN)]
+        first = hybrids[0]
+        inputs = np.stack(
+            [_augment_rows(hybrids, context[:, t]) for t in range(context.shape[1])], axis=1
+        )
+        r = _run(hybrids, inputs)[1]
+        readout = np.stack([m.readout_ for m in hybrids])
+        u, a = context[:, -1, :], inputs[:, -1, :]
+        out = np.empty((context.shape[0], horizon, context.shape[2]))
+        for k in range(horizon):
+            u = u + np.einsum("bf,bfd->bd", first._features(r, a), readout)
+            out[:, k] = u
+            a = _augment_rows(hybrids, u)
+            r = _run(hybrids, a[:, None, :], r)[1]
+        return out
 
     def _dimension(self) -> int:
         from solvers.chaos import get
@@ -362,3 +508,10 @@ class HybridESN(ESN):
             y = y + h / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
         step = ((y.T - self.mean_) / self.scale_ - u) / self.increment_scale_
         return np.concatenate([u, step], axis=-1)
+
+
+def _augment_rows(models: Sequence[ESN], u: np.ndarray) -> np.ndarray:
+    """``models[b]._augment`` of each row ``u[b]`` (one call when every row has one model)."""
+    if all(m is models[0] for m in models):
+        return models[0]._augment(u)
+    return np.concatenate([m._augment(u[b : b + 1]) for b, m in enumerate(models)])

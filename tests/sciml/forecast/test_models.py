@@ -18,6 +18,7 @@ from sciml.forecast import (
     load,
     metrics,
 )
+from sciml.forecast.reservoir import _run
 from solvers.chaos import get, trajectory
 from tests._markers import requires_numba
 
@@ -191,8 +192,12 @@ def test_esn_numba_loop_matches_the_numpy_reference() -> None:
     train = _noisy_rotation()
     kw = {"n_reservoir": 60, "washout": 10, "leak": 0.7, "seed": 5}
     fast, ref = ESN(backend="numba", **kw).fit(train), ESN(backend="numpy", **kw).fit(train)
-    inputs = train.values[None, :50]
-    np.testing.assert_allclose(fast._drive(inputs), ref._drive(inputs), rtol=1e-12, atol=1e-12)
+    inputs = np.stack([train.values[:50], train.values[50:100]])
+    states, last, _ = _run([fast, fast], inputs)
+    ref_states, ref_last, _ = _run([ref, ref], inputs)
+    np.testing.assert_allclose(states, ref_states, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(last, states[:, -1])
+    np.testing.assert_allclose(last, ref_last, rtol=1e-12, atol=1e-12)
     # closed-loop forecasts amplify round-off: compare the first steps only
     a = fast.forecast(train, 5, members=2, perturbation=0.01)
     b = ref.forecast(train, 5, members=2, perturbation=0.01)
