@@ -2,7 +2,8 @@
 
 A run file names it with ``pipeline = "fem-global"``; its ``[config]`` table
 is a :class:`solvers.fem.SubmodelConfig`. Member ``m`` draws its random
-inputs (a Ricker source) from its own generator, runs the global model and
+inputs (a Ricker source and, with ``young_log_sd > 0``, a log-normal Young's
+modulus field) from its own generator, runs the global model and
 returns the displacement history on the zone boundary (dims ``time, node,
 component``, the layout the WGAN consumes) with the zone's quantities of
 interest: peak displacement, peak von Mises stress and energy. Member ``m``'s

@@ -13,6 +13,7 @@ import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 Signal = Callable[[float], float]
+_P = TypeVar("_P", bound="Problem")
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ class Problem:
         self.sources = tuple(sources)
         self._loads = [space.load(s.field) for s in self.sources]
 
-    def with_sources(self, sources: Sequence[Source]) -> Problem:
+    def with_sources(self: _P, sources: Sequence[Source]) -> _P:
         """A copy sharing the matrices, with other sources (the matrices are not reassembled)."""
         out = copy.copy(self)
         out.sources = tuple(sources)

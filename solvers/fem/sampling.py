@@ -24,7 +24,6 @@ from solvers.fem.integrators import Newmark, Solution
 from solvers.fem.mesh import Mesh
 from solvers.fem.problems import (
     ElastodynamicsProblem,
-    Problem,
     Source,
     WaveProblem,
     gaussian_source,
@@ -38,7 +37,13 @@ __all__ = ["SubmodelConfig", "global_member", "global_run", "sample_global"]
 
 
 class SubmodelConfig(BaseModel):
-    """A square global model, a zone of interest and the random Ricker sources."""
+    """A square global model, a zone of interest and its random inputs.
+
+    Random Ricker sources per member, and with ``young_log_sd > 0`` a
+    log-normal Young's modulus field (Karhunen–Loève, ``field_*``); the zone's
+    quantities of interest come from the global solution or from a (refined)
+    submodel (``qoi_source``, ``submodel_refine``).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
@@ -76,6 +81,14 @@ class SubmodelConfig(BaseModel):
         "global",
         description="zone quantities of interest from the global solution, or from the "
         "submodel driven by the boundary history",
+    )
+
+    submodel_refine: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="refinement of the submodel mesh (qoi_source = submodel; 1: the "
+        "restriction of the global mesh)",
     )
 
     @model_validator(mode="after")
@@ -125,7 +138,9 @@ def _young_field(config: SubmodelConfig) -> KarhunenLoeve:
     )
 
 
-def _member_model(config: SubmodelConfig, rng: np.random.Generator) -> tuple[Problem, Submodel]:
+def _member_model(
+    config: SubmodelConfig, rng: np.random.Generator
+) -> tuple[WaveProblem | ElastodynamicsProblem, Submodel]:
     """The global problem and its submodel with this member's random inputs."""
     base, submodel = _setup(config)
     sources = _sources(config, rng, base.space.ncomp)
@@ -147,7 +162,7 @@ def _member_model(config: SubmodelConfig, rng: np.random.Generator) -> tuple[Pro
 
 def global_run(
     config: SubmodelConfig, rng: np.random.Generator, *, record_all: bool = False
-) -> tuple[Problem, Submodel, Solution]:
+) -> tuple[WaveProblem | ElastodynamicsProblem, Submodel, Solution]:
     """One global run with its random inputs drawn from ``rng``.
 
     The source first; then, if ``config.young_log_sd > 0``, the coefficients
@@ -156,7 +171,7 @@ def global_run(
 
     Returns
     -------
-    problem : Problem
+    problem : WaveProblem or ElastodynamicsProblem
         The global problem with this member's sources and material.
     submodel : Submodel
         Its submodel (same sources and material).
@@ -191,7 +206,8 @@ def global_member(config: SubmodelConfig, member: int, rng: np.random.Generator)
 
     The run records every node of the zone; the quantities of interest come
     from that global solution in the zone, or (``config.qoi_source =
-    "submodel"``) from the submodel driven by the boundary history.
+    "submodel"``) from the submodel driven by the boundary history, on a mesh
+    refined ``config.submodel_refine`` times.
 
     Returns
     -------
@@ -206,6 +222,8 @@ def global_member(config: SubmodelConfig, member: int, rng: np.random.Generator)
     sol = integrator.run(problem, record=zone.global_nodes)
     history = extract_boundary_history([sol], zone)
     if config.qoi_source == "submodel":
+        if config.submodel_refine > 1:
+            zone = Submodel(problem, zone.zone, refine=config.submodel_refine)
         sol = zone.run(history, integrator)
     qoi = zone_qoi(zone.problem, sol.displacement, config.dt)
     return history.isel(member=0, drop=True).merge(qoi)

@@ -123,17 +123,17 @@ class Submodel:
         if refine == 1:
             self.problem: Problem = problem.restricted(mesh, cells)
             coarse = self.problem.space
+            local = coarse.boundary_nodes()
         else:
             ref = refine_mesh(mesh, refine)
             space = problem.space
             coarse = FunctionSpace(mesh, space.degree, space.ncomp, space.backend)
+            local = coarse.boundary_nodes()
             self.problem = problem.restricted(ref.mesh, cells[ref.parent])
+            self._trace = boundary_interpolation(ref, coarse, self.problem.space, local)
         self.global_nodes = problem.space.sub_nodes(vertices, coarse)
-        local = coarse.boundary_nodes()
         self.boundary_nodes = self.global_nodes[local]
         self.boundary_coords = coarse.nodes[local]
-        if refine != 1:
-            self._trace = boundary_interpolation(ref, coarse, self.problem.space, local)
 
     def with_sources(self, sources: Sequence[Source]) -> Submodel:
         """A copy whose submodel problem has other sources (matrices shared)."""
@@ -193,8 +193,10 @@ class Submodel:
                 np.clip(times, t_hist[0], t_hist[-1])
             )
         if self._trace is not None:
-            values = np.einsum("fc,tck->tfk", self._trace.toarray(), values)
-        return values.reshape(len(times), -1)
+            nt, nb, nc = values.shape
+            flat = self._trace @ values.transpose(1, 0, 2).reshape(nb, nt * nc)
+            values = flat.reshape(-1, nt, nc).transpose(1, 0, 2)
+        return np.ascontiguousarray(values).reshape(len(times), -1)
 
     def _checked(self, history: xr.Dataset | xr.DataArray) -> xr.DataArray:
         """One member's ``(time, node, component)`` history, checked against the boundary."""

@@ -106,6 +106,15 @@ def test_global_member_qoi_match_submodel() -> None:
     )
     np.testing.assert_allclose(ds["energy"], direct.energy, rtol=1e-10, atol=1e-14)
     assert float(ds["energy"][-1]) > 0
+    # QoIs from a submodel refined twice: same boundary history, finite QoIs
+    fine = global_member(
+        config.model_copy(update={"qoi_source": "submodel", "submodel_refine": 2}),
+        0,
+        np.random.default_rng(5),
+    )
+    np.testing.assert_array_equal(fine["displacement"], ds["displacement"])
+    assert float(fine["peak_displacement"]) >= boundary_peak
+    assert 0 < float(fine["peak_von_mises"]) < np.inf
 
 
 def test_bad_zone_and_history() -> None:
