@@ -6,7 +6,7 @@ import platform
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from gpu.errors import SciMLError
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 app = typer.Typer(
     name="sciml",
@@ -126,12 +129,12 @@ def run(
         bool | None, typer.Option("--progress/--no-progress", help="Force the progress bar.")
     ] = None,
 ) -> None:
-    """Run the ensemble a run file describes, checkpointing to its output store.
+    """Run the ensemble or workflow a run file describes, writing its output store.
 
     Exit codes: 0 done (failed members, if any, are recorded in the store),
     1 members failed in strict mode or the run stopped, 2 bad input.
     """
-    from sciml.ensemble import EnsembleError, failures_of, load_run, summarize
+    from sciml.ensemble import EnsembleError, load_run
 
     try:
         plan = load_run(
@@ -145,8 +148,7 @@ def run(
         raise fail(str(exc), code=1) from None
     except SciMLError as exc:
         raise fail(str(exc)) from None
-    summary = summarize(failures_of(ds), ds.sizes["member"])
-    console.print(escape(f"{summary}; written to {plan.output}"), highlight=False)
+    console.print(escape(f"{plan.summary(ds)}; written to {plan.output}"), highlight=False)
 
 
 @app.command()
@@ -168,37 +170,54 @@ def validate(
     )
 
 
+def _result_store(store: Path) -> xr.Dataset | None:
+    """A workflow's result store (a sciml Zarr store without members), or None."""
+    import xarray as xr
+
+    try:
+        ds = xr.open_zarr(store, consolidated=True)
+    except (OSError, ValueError, KeyError):
+        return None
+    return ds if "sciml_version" in ds.attrs and "done" not in ds else None
+
+
 @app.command()
 def show(
-    store: Annotated[Path, typer.Argument(metavar="STORE", help="An ensemble Zarr store.")],
+    store: Annotated[
+        Path, typer.Argument(metavar="STORE", help="An ensemble or workflow Zarr store.")
+    ],
 ) -> None:
-    """Describe an ensemble store: dims, members done, failures, provenance, history.
+    """Describe a store: dims, members done, failures, provenance, history.
 
-    Exit codes: 0 shown, 2 not an ensemble store.
+    A workflow's store (``sciml run`` of a workflow) has no members: its dims,
+    variables, provenance and history are shown.
+
+    Exit codes: 0 shown, 2 not a sciml store.
     """
     import numpy as np
 
     from sciml.ensemble import failures_of, open_store, summarize
 
+    member_lines: list[str] = []
     try:
         ds = open_store(store)
     except SciMLError as exc:
-        raise fail(str(exc)) from None
-    done = np.asarray(ds["done"].values, dtype=bool)
-    failures = [f for f in failures_of(ds) if done[f.member]]
+        result = _result_store(store)
+        if result is None:
+            raise fail(str(exc)) from None
+        ds = result
+    else:
+        done = np.asarray(ds["done"].values, dtype=bool)
+        failures = [f for f in failures_of(ds) if done[f.member]]
+        member_lines = [f"members: {summarize(failures, done.size, done=int(done.sum()))}"]
+        member_lines += [f"  {failure}" for failure in failures]
     dims = ", ".join(f"{name}={size}" for name, size in ds.sizes.items())
     variables = ", ".join(
         f"{name}({', '.join(map(str, var.dims))})"
         for name, var in ds.data_vars.items()
         if name != "done"
     )
-    lines = [
-        f"store: {store}",
-        f"dims: {dims}",
-        f"variables: {variables}",
-        f"members: {summarize(failures, done.size, done=int(done.sum()))}",
-    ]
-    lines += [f"  {failure}" for failure in failures]
+    lines = [f"store: {store}", f"dims: {dims}", f"variables: {variables}", *member_lines]
     for key in ("sciml_version", "backend", "seed", "config"):
         lines.append(f"{key}: {ds.attrs.get(key, '(missing)')}")
     lines.append("history:")

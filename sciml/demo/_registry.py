@@ -33,7 +33,18 @@ class DemoPart:
 
 def demo_parts() -> list[DemoPart]:
     """All demo parts, in the order the demo runs them."""
-    from sciml.demo import backends, chaos, ensemble, fem, fluxtransport, forecast, rom, uq, wgan
+    from sciml.demo import (
+        backends,
+        chaos,
+        ensemble,
+        fem,
+        fem_submodel,
+        fluxtransport,
+        forecast,
+        rom,
+        uq,
+        wgan,
+    )
 
     return [
         backends.PART,
@@ -45,6 +56,7 @@ def demo_parts() -> list[DemoPart]:
         forecast.PART,
         rom.PART,
         wgan.PART,
+        fem_submodel.PART,
     ]
 
 

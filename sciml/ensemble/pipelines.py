@@ -30,6 +30,16 @@ built-in ``ou`` pipeline does (see :mod:`sciml.ensemble.ou`):
 
 Code outside sciml registers its own with :func:`register_pipeline`.
 
+Workflows
+---------
+A :class:`Workflow` is the other kind of name a run file can give: a whole
+study that runs several steps (ensembles, training, comparisons) and returns
+one Dataset, e.g. ``fem-submodel`` (:mod:`sciml.pipelines.fem_submodel`). Its
+configuration model names the fields that the run file's ``members`` and
+``seed`` fill; the run file's scheduler and workers are passed to its ``run``
+function, and the Dataset it returns is written to the run file's output.
+Built-in workflows are listed in :data:`BUILTIN` too.
+
 A pipeline whose member function needs to know the backend declares a
 ``backend`` field in its configuration model: the run file's top-level
 ``backend`` (``auto`` resolved to one the pipeline supports) is put there.
@@ -38,10 +48,12 @@ A pipeline whose member function needs to know the backend declares a
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
+import xarray as xr
 from pydantic import BaseModel, ValidationError
 
 from gpu import BACKEND_NAMES
@@ -52,22 +64,68 @@ from sciml.ensemble.members import BatchFn, MemberFn
 __all__ = [
     "BUILTIN",
     "Pipeline",
+    "Workflow",
+    "WorkflowFn",
     "get_pipeline",
     "pipeline_names",
     "register_pipeline",
     "unregister_pipeline",
 ]
 
-#: Built-in pipelines: name -> "module:attribute" of their :class:`Pipeline`.
+#: Built-in pipelines and workflows: name -> "module:attribute" of their
+#: :class:`Pipeline` or :class:`Workflow`.
 BUILTIN: dict[str, str] = {
     "ou": "sciml.ensemble.ou:PIPELINE",
     "chaos": "sciml.ensemble.chaos:PIPELINE",
     "fluxtransport": "sciml.ensemble.fluxtransport:PIPELINE",
     "fem-global": "sciml.ensemble.fem:PIPELINE",
     "rom": "sciml.ensemble.rom:PIPELINE",
+    "fem-submodel": "sciml.pipelines.fem_submodel:WORKFLOW",
 }
 
-_REGISTERED: dict[str, Pipeline] = {}
+_REGISTERED: dict[str, Pipeline | Workflow] = {}
+
+
+def _resolve_backend(name: str, backends: tuple[str, ...], requested: str) -> str:
+    if requested != "auto":
+        if requested not in backends:
+            raise ConfigError(
+                f"backend: pipeline {name!r} runs on {', '.join(backends)}, not {requested!r}"
+            )
+        return requested
+    if len(backends) == 1:
+        return backends[0]
+    from gpu import get_backend
+
+    best = get_backend("auto").name
+    return best if best in backends else backends[0]
+
+
+def _validate_table(
+    model: type[BaseModel], table: Mapping[str, Any], injected: Mapping[str, Any], where: str
+) -> BaseModel:
+    """Validate ``table`` against ``model`` after adding the ``injected`` fields.
+
+    ``injected`` maps a field to ``(value, top-level key)``: the field is
+    filled from the run file's top level and may not be set in ``[config]``.
+    """
+    data = dict(table)
+    for field, (value, key) in injected.items():
+        if field not in model.model_fields:
+            continue
+        if field in data:
+            raise ConfigError(
+                f"{where + ': ' if where else ''}config.{field}: set the {key} once, "
+                f"with the top-level {key} key"
+            )
+        data[field] = value
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(
+            f"invalid run file{' ' + where if where else ''}: "
+            + format_validation_error(exc, prefix="config")
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -101,46 +159,96 @@ class Pipeline:
 
     def resolve_backend(self, requested: str) -> str:
         """The backend to run on: ``requested``, or for ``auto`` the best supported one."""
-        if requested != "auto":
-            if requested not in self.backends:
-                raise ConfigError(
-                    f"backend: pipeline {self.name!r} runs on {', '.join(self.backends)}, "
-                    f"not {requested!r}"
-                )
-            return requested
-        if len(self.backends) == 1:
-            return self.backends[0]
-        from gpu import get_backend
-
-        best = get_backend("auto").name
-        return best if best in self.backends else self.backends[0]
+        return _resolve_backend(self.name, self.backends, requested)
 
     def make_config(self, table: Mapping[str, Any], backend: str, *, where: str = "") -> BaseModel:
         """Validate a run file's ``[config]`` table; errors name ``config.<key>``."""
-        data = dict(table)
-        if "backend" in self.config_model.model_fields:
-            if "backend" in data:
-                raise ConfigError(
-                    f"{where + ': ' if where else ''}config.backend: set the backend once, "
-                    "with the top-level backend key"
-                )
-            data["backend"] = backend
-        try:
-            return self.config_model.model_validate(data)
-        except ValidationError as exc:
-            raise ConfigError(
-                f"invalid run file{' ' + where if where else ''}: "
-                + format_validation_error(exc, prefix="config")
-            ) from None
+        injected = {"backend": (backend, "backend")}
+        return _validate_table(self.config_model, table, injected, where)
+
+
+class WorkflowFn(Protocol):
+    """``run(config, *, scheduler, workers, figures, progress) -> xarray.Dataset``."""
+
+    def __call__(
+        self,
+        config: Any,
+        *,
+        scheduler: str,
+        workers: int | None,
+        figures: Path | None,
+        progress: bool | None,
+    ) -> xr.Dataset:
+        """Run the whole workflow; write plots into ``figures`` when given."""
+        ...
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A whole study a run file can name: several steps, one Dataset out.
+
+    Parameters
+    ----------
+    name : str
+        The name run files use (``pipeline = "fem-submodel"``).
+    config_model : type
+        The pydantic model of the ``[config]`` table (frozen, forbidding unknown keys).
+    run : callable
+        ``run(config, *, scheduler, workers, figures, progress) -> xarray.Dataset``
+        (see :class:`WorkflowFn`).
+    members_field : str
+        Field of ``config_model`` that the run file's ``members`` fills.
+    seed_field : str
+        Field of ``config_model`` that the run file's ``seed`` fills.
+    backends : tuple of str
+        Backends the workflow computes on, preferred first.
+    extra_dims : tuple of str
+        Dimensions of its Dataset beyond the shared ones (for the contract check).
+    summary : callable, optional
+        ``summary(dataset) -> str``: one line for the command line.
+    description : str
+        One line for listings.
+    """
+
+    name: str
+    config_model: type[BaseModel]
+    run: WorkflowFn
+    members_field: str
+    seed_field: str
+    backends: tuple[str, ...] = ("numpy",)
+    extra_dims: tuple[str, ...] = ()
+    summary: Callable[[xr.Dataset], str] | None = None
+    description: str = ""
+
+    def resolve_backend(self, requested: str) -> str:
+        """The backend to run on: ``requested``, or for ``auto`` the best supported one."""
+        return _resolve_backend(self.name, self.backends, requested)
+
+    def make_config(
+        self,
+        table: Mapping[str, Any],
+        backend: str,
+        *,
+        members: int,
+        seed: int,
+        where: str = "",
+    ) -> BaseModel:
+        """Validate a run file's ``[config]``, its ``members``, ``seed`` and backend filled in."""
+        injected = {
+            "backend": (backend, "backend"),
+            self.members_field: (members, "members"),
+            self.seed_field: (seed, "seed"),
+        }
+        return _validate_table(self.config_model, table, injected, where)
 
 
 def pipeline_names() -> list[str]:
-    """Names of every pipeline, built-in and registered."""
+    """Names of every pipeline and workflow, built-in and registered."""
     return sorted(set(BUILTIN) | set(_REGISTERED))
 
 
-def get_pipeline(name: str) -> Pipeline:
-    """The pipeline called ``name``.
+def get_pipeline(name: str) -> Pipeline | Workflow:
+    """The pipeline or workflow called ``name``.
 
     Raises
     ------
@@ -152,12 +260,12 @@ def get_pipeline(name: str) -> Pipeline:
     if name not in BUILTIN:
         raise ConfigError(f"unknown pipeline {name!r}: choose from {', '.join(pipeline_names())}")
     module, attribute = BUILTIN[name].split(":")
-    pipeline: Pipeline = getattr(importlib.import_module(module), attribute)
+    pipeline: Pipeline | Workflow = getattr(importlib.import_module(module), attribute)
     return pipeline
 
 
-def register_pipeline(pipeline: Pipeline, *, replace: bool = False) -> None:
-    """Make ``pipeline`` available to run files under ``pipeline.name``.
+def register_pipeline(pipeline: Pipeline | Workflow, *, replace: bool = False) -> None:
+    """Make a pipeline or workflow available to run files under ``pipeline.name``.
 
     Raises
     ------

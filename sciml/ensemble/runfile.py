@@ -20,11 +20,20 @@
 output folder, and reports each problem with its key (``members: Input should
 be greater than or equal to 1, got -3``) as one :class:`~gpu.errors.ConfigError`
 or :class:`~gpu.errors.InputError` line.
+
+A run file may also name a workflow (:class:`~sciml.ensemble.pipelines.Workflow`,
+e.g. ``pipeline = "fem-submodel"``): a whole study that returns one Dataset.
+Its ``members`` and ``seed`` fill the workflow's own fields (the number of
+Monte Carlo samples and the seed of ``fem-submodel``), ``scheduler`` and
+``workers`` run its ensembles, and the Dataset is written atomically to
+``output``, with the workflow's plots in the folder ``<output stem>-plots``
+beside it. ``chunk_size`` does not apply, and a workflow cannot be resumed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +42,15 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from gpu import BACKEND_NAMES
-from gpu.errors import ConfigError
+from gpu.errors import ConfigError, InputError
 from sciml.config import Config, parse_config, read_toml
-from sciml.ensemble.pipelines import Pipeline, get_pipeline, pipeline_names
+from sciml.ensemble.failures import failures_of, summarize
+from sciml.ensemble.pipelines import Pipeline, Workflow, get_pipeline, pipeline_names
 from sciml.ensemble.runner import run_ensemble
 from sciml.ensemble.schedulers import SCHEDULERS, check_scheduler
 from sciml.ensemble.store import check_output
+from solvers.contract import package_version
+from solvers.io import write_zarr
 
 __all__ = ["RunFile", "RunPlan", "load_run"]
 
@@ -104,8 +116,8 @@ class RunPlan:
         The run file.
     run : RunFile
         Its validated top level (with the command line's overrides applied).
-    pipeline : Pipeline
-        The pipeline it names.
+    pipeline : Pipeline or Workflow
+        The pipeline or workflow it names.
     config : pydantic.BaseModel
         The validated ``[config]`` table.
     backend : str
@@ -116,13 +128,31 @@ class RunPlan:
 
     source: Path
     run: RunFile
-    pipeline: Pipeline
+    pipeline: Pipeline | Workflow
     config: BaseModel
     backend: str
     output: Path
 
+    @property
+    def figures(self) -> Path:
+        """The folder a workflow writes its plots to: ``<output stem>-plots`` beside the output."""
+        return self.output.with_name(f"{self.output.stem}-plots")
+
     def execute(self, *, resume: bool = False, progress: bool | None = None) -> xr.Dataset:
-        """Run the ensemble (see :func:`sciml.ensemble.run_ensemble`)."""
+        """Run the ensemble (see :func:`sciml.ensemble.run_ensemble`) or the workflow.
+
+        A workflow's Dataset is written to :attr:`output` when it is complete
+        (atomically), its plots to :attr:`figures`.
+
+        Raises
+        ------
+        ConfigError
+            ``resume`` for a workflow.
+        InputError
+            A workflow's output exists already.
+        """
+        if isinstance(self.pipeline, Workflow):
+            return self._execute_workflow(self.pipeline, resume, progress)
         return run_ensemble(
             self.pipeline.member,
             self.run.members,
@@ -139,10 +169,44 @@ class RunPlan:
             progress=progress,
         )
 
+    def _execute_workflow(
+        self, workflow: Workflow, resume: bool, progress: bool | None
+    ) -> xr.Dataset:
+        if resume:
+            raise ConfigError(
+                f"the {workflow.name} workflow cannot resume: run it again without --resume"
+            )
+        if self.output.exists():
+            raise InputError(f"{self.output} exists already: remove it or write to another output")
+        self.figures.mkdir(exist_ok=True)
+        ds = workflow.run(
+            self.config,
+            scheduler=self.run.scheduler,
+            workers=self.run.workers,
+            figures=self.figures,
+            progress=progress,
+        )
+        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        ds.attrs["history"] = (
+            f"{stamp} sciml {package_version()} workflow {workflow.name} from {self.source}: "
+            f"{self.run.members} members, seed {self.run.seed}, on {self.run.scheduler}"
+        )
+        write_zarr(ds, self.output, extra_dims=workflow.extra_dims)
+        return ds
+
+    def summary(self, ds: xr.Dataset) -> str:
+        """One line on the result of :meth:`execute`: members done and failed, or the workflow's."""
+        if isinstance(self.pipeline, Workflow):
+            if self.pipeline.summary is not None:
+                return self.pipeline.summary(ds)
+            return f"workflow {self.pipeline.name} done"
+        return summarize(failures_of(ds), ds.sizes["member"])
+
     def describe(self) -> str:
-        """One line: pipeline, members, seed, backend, scheduler and output."""
+        """One line: pipeline or workflow, members, seed, backend, scheduler and output."""
+        kind = "workflow" if isinstance(self.pipeline, Workflow) else "pipeline"
         return (
-            f"pipeline {self.pipeline.name}, {self.run.members} members, seed {self.run.seed}, "
+            f"{kind} {self.pipeline.name}, {self.run.members} members, seed {self.run.seed}, "
             f"backend {self.backend}, scheduler {self.run.scheduler}, output {self.output}"
         )
 
@@ -180,7 +244,18 @@ def load_run(path: str | Path, **overrides: Any) -> RunPlan:
     run = parse_config(RunFile, data, where=str(source))
     pipeline = get_pipeline(run.pipeline)
     backend = pipeline.resolve_backend(run.backend)
-    config = pipeline.make_config(run.config, backend, where=str(source))
+    config: BaseModel
+    if isinstance(pipeline, Workflow):
+        if run.chunk_size is not None:
+            raise ConfigError(
+                f"{source}: chunk_size: the {pipeline.name} workflow sets its own chunks; "
+                "remove the key"
+            )
+        config = pipeline.make_config(
+            run.config, backend, members=run.members, seed=run.seed, where=str(source)
+        )
+    else:
+        config = pipeline.make_config(run.config, backend, where=str(source))
     output = run.output.expanduser()
     if not output.is_absolute():
         output = source.absolute().parent / output

@@ -92,6 +92,17 @@ class WGANConfig(Config):
     patience: int | None = Field(10, ge=1)
     n_projections: int = Field(128, ge=1)
 
+    def n_held_out(self, n_members: int) -> int:
+        """Members that :meth:`WGANGP.fit` holds out for early stopping from ``n_members``.
+
+        Zero without early stopping (``patience`` ``None`` or
+        ``validation_fraction`` 0); ``fit`` holds out none when given a
+        ``validation`` Dataset.
+        """
+        if self.patience is None or self.validation_fraction == 0:
+            return 0
+        return max(2, round(self.validation_fraction * n_members))
+
     @field_validator("kernel_size")
     @classmethod
     def _odd_kernel(cls, value: int) -> int:

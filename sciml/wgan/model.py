@@ -135,6 +135,19 @@ def _scale(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.where(std > 0, std, 1.0)
 
 
+def _history_scale(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation over members, per time point and channel.
+
+    A constant entry (a state at rest at ``t = 0``, a clamped node) gets the
+    deviation ``1e-12`` times the largest one, so generated histories
+    reproduce the constant instead of unscaled network output.
+    """
+    mean = values.mean(axis=0)
+    std = values.std(axis=0)
+    top = float(std.max())
+    return mean, np.maximum(std, 1e-12 * top if top > 0 else 1.0)
+
+
 def _digest(*arrays: np.ndarray) -> str:
     sha = hashlib.sha256()
     for array in arrays:
@@ -279,9 +292,9 @@ class WGANGP:
             val_values, val_cond, val_layout = extract(validation, cfg.variable, cfg.conditions)
             self.layout_.check_matches(val_layout, "the validation Dataset")
             return values, cond, val_values, val_cond
-        if cfg.patience is None or cfg.validation_fraction == 0:
+        n_val = cfg.n_held_out(len(values))
+        if n_val == 0:
             return values, cond, None, None
-        n_val = max(2, round(cfg.validation_fraction * len(values)))
         order = np.random.default_rng(cfg.seed).permutation(len(values))
         held, kept = order[:n_val], order[n_val:]
         return values[kept], cond[kept], values[held], cond[held]
@@ -367,7 +380,7 @@ class WGANGP:
             )
         self.device_ = _device(cfg.device)
         dtype = getattr(torch, cfg.dtype)
-        self.mean_, self.std_ = _scale(train, 0)
+        self.mean_, self.std_ = _history_scale(train)
         self.cond_mean_, self.cond_std_ = _scale(train_cond, 0)
 
         def tensor(array: np.ndarray) -> Any:

@@ -101,15 +101,15 @@ class _Members:
 def _run(
     submodel: Submodel,
     boundary: xr.DataArray,
-    qoi: str,
+    qois: Sequence[str],
     seed: int,
     scheduler: str,
     workers: int | None,
     config: dict[str, Any],
-) -> tuple[xr.DataArray, float]:
+) -> tuple[dict[str, xr.DataArray], float]:
     began = time.perf_counter()
     ensemble = run_ensemble(
-        _Members(submodel, boundary, qoi),
+        _Members(submodel, boundary, qois[0]),
         boundary.sizes["member"],
         seed=seed,
         scheduler=scheduler,
@@ -119,13 +119,17 @@ def _run(
         progress=False,
     )
     seconds = time.perf_counter() - began
-    if qoi not in ensemble:
-        names = [str(n) for n in ensemble.data_vars if not str(n).startswith("failure")]
-        raise ContractError(f"the submodel returned no variable {qoi!r} (it returned {names})")
-    values = ensemble[qoi]
-    if values.dims != ("member",):
-        raise ContractError(f"the QoI {qoi!r} must be a scalar per member, has dims {values.dims}")
-    return values.load(), seconds
+    values = {}
+    for qoi in qois:
+        if qoi not in ensemble:
+            names = [str(n) for n in ensemble.data_vars if not str(n).startswith("fail")]
+            raise ContractError(f"the submodel returned no variable {qoi!r} (it returned {names})")
+        if ensemble[qoi].dims != ("member",):
+            raise ContractError(
+                f"the QoI {qoi!r} must be a scalar per member, has dims {ensemble[qoi].dims}"
+            )
+        values[qoi] = ensemble[qoi].load()
+    return values, seconds
 
 
 def _summary(values: xr.DataArray, quantiles: Sequence[float]) -> xr.Dataset:
@@ -142,12 +146,43 @@ def _summary(values: xr.DataArray, quantiles: Sequence[float]) -> xr.Dataset:
     return out.drop_vars("member", errors="ignore")
 
 
+def _compare(
+    q_gen: xr.DataArray, q_ref: xr.DataArray | None, quantiles: Sequence[float]
+) -> xr.Dataset:
+    """Samples, statistics along ``source`` and, with a reference, KS and W1 of one QoI."""
+    out = xr.Dataset({"qoi_generated": q_gen.drop_vars("member", errors="ignore")})
+    summaries = [_summary(q_gen, quantiles)]
+    if q_ref is not None:
+        summaries.append(_summary(q_ref, quantiles))
+        out["qoi_reference"] = q_ref.drop_vars("member", errors="ignore").rename(member="sample")
+        ks = ks_marginals(q_gen.values, q_ref.values)
+        out["ks_statistic"] = xr.DataArray(float(ks["statistic"].squeeze())).assign_attrs(
+            units="1", long_name="two-sample Kolmogorov-Smirnov statistic, generated vs reference"
+        )
+        out["ks_p_value"] = xr.DataArray(float(ks["p_value"].squeeze())).assign_attrs(
+            units="1", long_name="p-value of the two-sample Kolmogorov-Smirnov test"
+        )
+        w1 = sliced_wasserstein(q_gen.values, q_ref.values, p=1, n_projections=1)
+        out["w1_distance"] = xr.DataArray(float(w1)).assign_attrs(
+            units=q_gen.attrs.get("units", "1"),
+            long_name="Wasserstein-1 distance of the QoI, generated vs reference",
+        )
+    stats = xr.concat(summaries, dim="source", join="outer", coords="minimal", compat="override")
+    return out.merge(stats)
+
+
+def _prefixed(block: xr.Dataset, qoi: str) -> xr.Dataset:
+    """``qoi_generated`` -> ``<qoi>_generated``, ``mean`` -> ``<qoi>_mean``, ..."""
+    names = {name: f"{qoi}_{str(name).removeprefix('qoi_')}" for name in block.data_vars}
+    return block.rename(names)
+
+
 def submodel_monte_carlo(
     generator: WGANGP,
     n_samples: int,
     *,
     submodel: Submodel | None = None,
-    qoi: str = "qoi",
+    qoi: str | Sequence[str] = "qoi",
     seed: int = 0,
     conditions: dict[str, Any] | None = None,
     reference: xr.Dataset | None = None,
@@ -166,8 +201,9 @@ def submodel_monte_carlo(
     submodel : callable, optional
         ``submodel(boundary) -> float | DataArray | Dataset`` for one history
         ``(time, node, component)``; :class:`LinearSubmodel` by default.
-    qoi : str, default "qoi"
-        Name of the quantity of interest in the submodel's output (a scalar).
+    qoi : str or sequence of str, default "qoi"
+        Name of the quantity of interest in the submodel's output (a scalar),
+        or several names: the submodel runs once per history for all of them.
     seed : int, default 0
         Seed of the generated histories and of the ensemble runs.
     conditions : dict, optional
@@ -191,6 +227,9 @@ def submodel_monte_carlo(
         with their ``*_lower``/``*_upper`` 95 % bounds, and
         ``seconds_per_sample`` (wall time of sampling plus the submodel run);
         with a reference, ``ks_statistic``, ``ks_p_value`` and ``w1_distance``.
+        With several QoI names, each of these variables is prefixed by its
+        QoI (``peak_displacement_generated``, ``peak_displacement_mean``,
+        ``peak_displacement_ks_p_value``, ...); ``seconds_per_sample`` is shared.
 
     Raises
     ------
@@ -202,7 +241,10 @@ def submodel_monte_carlo(
     """
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 2:
         raise ConfigError(f"n_samples must be an integer >= 2, got {n_samples!r}")
-    model = submodel if submodel is not None else LinearSubmodel(name=qoi)
+    names = [qoi] if isinstance(qoi, str) else list(qoi)
+    if not names or len(set(names)) != len(names):
+        raise ConfigError(f"qoi must be a name or distinct names, got {qoi!r}")
+    model = submodel if submodel is not None else LinearSubmodel(name=names[0])
     if not callable(model):
         raise ConfigError(f"submodel must be callable, got {type(model).__name__}")
     run_config = {"n_samples": n_samples, "seed": seed, "generator": generator.config}
@@ -210,37 +252,26 @@ def submodel_monte_carlo(
     generated = generator.sample(n_samples, seed=seed, conditions=conditions)
     sampling = time.perf_counter() - began
     boundary = generated[generator.layout_.variable]
-    q_gen, seconds = _run(model, boundary, qoi, seed, scheduler, workers, run_config)
+    q_gen, seconds = _run(model, boundary, names, seed, scheduler, workers, run_config)
     per_sample = [(sampling + seconds) / n_samples]
-    summaries = [_summary(q_gen, quantiles)]
     sources = ["generated"]
-    out = xr.Dataset({"qoi_generated": q_gen.drop_vars("member", errors="ignore")})
+    q_ref: dict[str, xr.DataArray] | None = None
     if reference is not None:
         _, _, layout = extract(reference, generator.config.variable, generator.config.conditions)
         generator.layout_.check_matches(layout, "the reference Dataset")
         real = reference[layout.variable].transpose(*DIMS)
-        q_ref, ref_seconds = _run(model, real, qoi, seed, scheduler, workers, run_config)
+        q_ref, ref_seconds = _run(model, real, names, seed, scheduler, workers, run_config)
         per_sample.append(ref_seconds / real.sizes["member"])
-        summaries.append(_summary(q_ref, quantiles))
         sources.append("reference")
-        out["qoi_reference"] = q_ref.drop_vars("member", errors="ignore").rename(member="sample")
-        ks = ks_marginals(q_gen.values, q_ref.values)
-        units = q_gen.attrs.get("units", "1")
-        out["ks_statistic"] = xr.DataArray(float(ks["statistic"].squeeze())).assign_attrs(
-            units="1", long_name="two-sample Kolmogorov-Smirnov statistic, generated vs reference"
-        )
-        out["ks_p_value"] = xr.DataArray(float(ks["p_value"].squeeze())).assign_attrs(
-            units="1", long_name="p-value of the two-sample Kolmogorov-Smirnov test"
-        )
-        w1 = sliced_wasserstein(q_gen.values, q_ref.values, p=1, n_projections=1)
-        out["w1_distance"] = xr.DataArray(float(w1)).assign_attrs(
-            units=units, long_name="Wasserstein-1 distance of the QoI, generated vs reference"
-        )
-    stats = xr.concat(summaries, dim="source", join="outer", coords="minimal", compat="override")
-    stats = stats.assign_coords(
+    blocks = [_compare(q_gen[n], None if q_ref is None else q_ref[n], quantiles) for n in names]
+    out = (
+        blocks[0]
+        if isinstance(qoi, str)
+        else xr.merge([_prefixed(block, n) for block, n in zip(blocks, names, strict=True)])
+    )
+    out = out.assign_coords(
         source=("source", sources, {"units": "1", "long_name": "origin of the boundary histories"})
     )
-    out = out.merge(stats)
     out["seconds_per_sample"] = xr.DataArray(
         per_sample,
         dims="source",

@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 from sciml.ensemble import MemberFailures
-from sciml.errors import ContractError, InputError
+from sciml.errors import ConfigError, ContractError, InputError
 from sciml.wgan import (
     WGANGP,
     LinearSubmodel,
@@ -77,3 +77,31 @@ def test_user_submodel_and_errors(gan: WGANGP) -> None:
     wrong = gaussian_process_histories(10, n_time=16, seed=3)
     with pytest.raises(InputError, match="16 time points instead of 32"):
         submodel_monte_carlo(gan, 4, reference=wrong, scheduler="serial")
+
+
+def test_several_qois_share_one_submodel_run(gan: WGANGP) -> None:
+    calls: list[int] = []
+
+    def two(boundary: xr.DataArray) -> xr.Dataset:
+        calls.append(1)
+        q = float(boundary.mean())
+        attrs = {"units": "m", "long_name": "mean boundary value"}
+        return xr.Dataset({"a": ((), q, attrs), "b": ((), 2.0 * q, attrs)})
+
+    reference = gaussian_process_histories(8, seed=5)
+    mc = submodel_monte_carlo(
+        gan, 10, submodel=two, qoi=["a", "b"], reference=reference, scheduler="serial"
+    )
+    assert len(calls) == 18  # 10 generated + 8 reference histories, once each
+    single = submodel_monte_carlo(
+        gan, 10, submodel=LinearSubmodel(name="a"), qoi="a", reference=reference, scheduler="serial"
+    )
+    np.testing.assert_allclose(mc["a_generated"], single["qoi_generated"], rtol=1e-12)
+    np.testing.assert_allclose(mc["a_mean"], single["mean"], rtol=1e-12)
+    # b = 2 a: location and scale statistics double, the KS test is unchanged
+    np.testing.assert_allclose(mc["b_quantiles"], 2.0 * mc["a_quantiles"], rtol=1e-12)
+    assert float(mc["b_w1_distance"]) == pytest.approx(2.0 * float(mc["a_w1_distance"]))
+    assert float(mc["b_ks_p_value"]) == float(mc["a_ks_p_value"])
+    assert "seconds_per_sample" in mc and "qoi_generated" not in mc
+    with pytest.raises(ConfigError, match="distinct names"):
+        submodel_monte_carlo(gan, 4, submodel=two, qoi=["a", "a"])
