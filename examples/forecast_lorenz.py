@@ -13,10 +13,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 import xarray as xr
 
-from sciml.forecast import ESN, NVAR, ConformalForecaster, SeedEnsemble, metrics
+from sciml.forecast import ESN, NVAR, ConformalForecaster, SeedEnsemble, metrics, plot_forecast
 from solvers import chaos
 
 DT = 0.025
@@ -60,22 +59,11 @@ def main(output: Path, horizon: int = 600, n_models: int = 4) -> xr.Dataset:
     output.mkdir(parents=True, exist_ok=True)
     ds.to_netcdf(output / "forecast_lorenz.nc")
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    lead = np.arange(1, horizon + 1) / steps
-    fig, ax = plt.subplots(figsize=(9, 3.5))
-    ax.fill_between(lead, ds.nvar_lower[:, 0], ds.nvar_upper[:, 0], alpha=0.3, color="C1")
-    ax.plot(lead, ds.esn[:, :, 0].T, color="C2", lw=0.4)
-    ax.plot(lead, ds.nvar[:, 0], color="C1", label="NVAR (band: 90% conformal)")
-    ax.plot(lead, ds.truth[:, 0], color="k", label="truth")
-    ax.set(xlabel="lead time (Lyapunov times)", ylabel="x", title="Lorenz; green: ESN ensemble")
-    ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(output / "forecast_lorenz.png", dpi=100)
-    plt.close(fig)
+    plot_forecast(
+        truth, fan, band=band, lyapunov_time_steps=steps, labels=["x", "y", "z"],
+        title="Lorenz: ESN seed ensemble (blue), NVAR with its 90% conformal band (orange)",
+        path=output / "forecast_lorenz.png",
+    )  # fmt: skip
     return ds
 
 

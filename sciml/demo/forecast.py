@@ -13,11 +13,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import xarray as xr
 
 from sciml.demo._registry import DemoPart, DemoResult
-from sciml.forecast import ESN, NVAR, ConformalForecaster, SeedEnsemble, bench, metrics
+from sciml.forecast import (
+    ESN,
+    NVAR,
+    ConformalForecaster,
+    SeedEnsemble,
+    bench,
+    metrics,
+    plot_forecast,
+)
 from solvers.chaos import get, trajectory
 from solvers.contract import with_provenance
 from solvers.io import write_netcdf
@@ -70,27 +77,12 @@ def lorenz_forecasts(backend: str | None = "numpy") -> xr.Dataset:
 
 
 def _plot(folder: Path, ds: xr.Dataset, steps: float) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    lead = np.arange(1, ds.sizes["time"] + 1) / steps
-    fig, axes = plt.subplots(3, 1, figsize=(8, 7), sharex=True)
-    for c, ax in enumerate(axes):
-        ax.fill_between(
-            lead, ds.nvar_lower[:, c], ds.nvar_upper[:, c], color="C1", alpha=0.25,
-            label="NVAR 90% conformal",
-        )  # fmt: skip
-        ax.plot(lead, ds.esn[:, :, c].T, color="C2", lw=0.4, alpha=0.6)
-        ax.plot(lead, ds.nvar[:, c], color="C1", lw=1, label="NVAR")
-        ax.plot(lead, ds.truth[:, c], color="k", lw=1.2, label="truth")
-        ax.set_ylabel("xyz"[c])
-    axes[0].legend(loc="upper left", fontsize=8)
-    axes[-1].set_xlabel("lead time (Lyapunov times); green: ESN seed ensemble")
-    fig.tight_layout()
-    fig.savefig(folder / "forecast_lorenz.png", dpi=100)
-    plt.close(fig)
+    band = xr.Dataset({"lower": ds.nvar_lower, "upper": ds.nvar_upper, "forecast": ds.nvar})
+    plot_forecast(
+        ds.truth, ds.esn, band=band, lyapunov_time_steps=steps, labels=["x", "y", "z"],
+        title="Lorenz: ESN seed ensemble (blue), NVAR with its 90% conformal band (orange)",
+        path=folder / "forecast_lorenz.png",
+    )  # fmt: skip
     return "forecast_lorenz.png"
 
 

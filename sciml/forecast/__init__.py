@@ -11,15 +11,18 @@
   or ridge penalties in one kernel call).
 * :func:`search`: hyperparameter search on a validation trajectory through
   the ensemble runner.
+* :func:`plot_forecast`: forecast (members, mean, interval) against the truth.
 * :mod:`sciml.forecast.metrics`: point, chaos and probabilistic metrics on xarray.
-* :mod:`sciml.forecast.bench`: the benchmark harness (``sciml chaos-bench``).
+* :mod:`sciml.forecast.bench`: the benchmark harness (``sciml chaos-bench``);
+  :mod:`sciml.forecast.coverage`: conformal coverage over catalog systems.
 """
 
-from sciml.forecast import bench, metrics
+from sciml.forecast import bench, coverage, metrics
 from sciml.forecast.base import Forecaster, load
 from sciml.forecast.baselines import Climatology, LinearAR, Persistence
 from sciml.forecast.batched import fit_batch, forecast_batch
 from sciml.forecast.neural import LSTMForecaster, NBeats, NeuralODE, TransformerForecaster
+from sciml.forecast.plots import plot_forecast
 from sciml.forecast.reservoir import ESN, NVAR, HybridESN
 from sciml.forecast.search import SearchResult, search
 from sciml.forecast.uncertainty import ConformalForecaster, SeedEnsemble
@@ -40,9 +43,11 @@ __all__ = [
     "SeedEnsemble",
     "TransformerForecaster",
     "bench",
+    "coverage",
     "fit_batch",
     "forecast_batch",
     "load",
     "metrics",
+    "plot_forecast",
     "search",
 ]

@@ -18,6 +18,7 @@ import xarray as xr
 
 from gpu.errors import ConfigError, InputError
 from sciml.forecast.base import Forecaster, check_fraction, check_int, series_array
+from sciml.forecast.batched import fit_batch
 from sciml.uq import conformal_interval
 
 __all__ = ["ConformalForecaster", "SeedEnsemble"]
@@ -48,11 +49,13 @@ class SeedEnsemble:
         self.seed = seed
 
     def fit(self, train: Any) -> Self:
-        """Fit every copy on ``train`` (see :meth:`Forecaster.fit`); returns ``self``."""
+        """Fit every copy on ``train`` (see :meth:`Forecaster.fit`), batched where the model
+        allows (:func:`~sciml.forecast.fit_batch`: one reservoir run for all ESN seeds);
+        returns ``self``."""
         check_int("n_models", self.n_models)
         children = np.random.SeedSequence(self.seed).spawn(self.n_models)
         seeds = [int(child.generate_state(1)[0]) for child in children]
-        self.models_ = [_clone(self.model, s).fit(train) for s in seeds]
+        self.models_ = fit_batch([_clone(self.model, s) for s in seeds], train)
         return self
 
     def forecast(
@@ -84,7 +87,9 @@ class ConformalForecaster:
     ``horizon`` steps from ``n_windows`` evenly spaced starts of the
     calibration series and stores the forecasts with the truth; intervals of
     new forecasts are calibrated on them, separately at every lead and
-    component (split conformal, exchangeable windows assumed). The calibrated
+    component (split conformal, exchangeable windows assumed); a forecast that
+    diverges is taken as 1e12 where it is not finite (a very large error, in
+    calibration as in use, so coverage holds). The calibrated
     quantile of the scores is kept in ``quantile_`` (lead, component).
 
     Parameters
@@ -130,7 +135,10 @@ class ConformalForecaster:
         self.score = score
 
     def _raw(self, context: Any, horizon: int) -> xr.DataArray:
-        fc = self.model.forecast(context, horizon, self.members, self.perturbation)
+        with np.errstate(over="ignore", invalid="ignore"):
+            fc = self.model.forecast(context, horizon, self.members, self.perturbation)
+        # a diverged forecast is a very large error, not missing data (in calibration and use)
+        fc = fc.copy(data=np.nan_to_num(fc.values, nan=1e12, posinf=1e12, neginf=-1e12))
         return fc if self.score == "normalized" else fc.mean("member")
 
     def fit(self, train: Any, calibration: Any) -> Self:
