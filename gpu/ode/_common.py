@@ -48,8 +48,9 @@ def prepare(
         raise InputError(
             f"params must have shape (n_params,) or (n_params, members={members}), got {p.shape}"
         )
-    p = np.ascontiguousarray(np.broadcast_to(p, (p.shape[0], members)))
-    return np.ascontiguousarray(y), t, dt, p
+    # writable C-contiguous copies: the compiled kernels see one array type whatever the input
+    p = np.array(np.broadcast_to(p, (p.shape[0], members)), order="C")
+    return np.array(y, order="C"), t, dt, p
 
 
 def check_tolerances(rtol: float, atol: float) -> None:

@@ -1,21 +1,51 @@
-"""Code generation for the numba backend: unrolled over the state dimension.
+"""Code generation for the numba backend.
 
 A numba right-hand side has the scalar form ``f(y_0, ..., y_{D-1}, t, p_0,
-..., p_{P-1}) -> tuple`` of ``D`` values. The kernels here are generated for
-one ``(D, P)`` pair, so components and parameters live in registers and the
-members loop compiles to straight-line, vectorizable code.
+..., p_{P-1}) -> tuple`` of ``D`` values. Two things are generated around it:
+
+* :func:`rk4_kernel`: a fixed-step kernel for one ``(D, P)`` pair, with the
+  right-hand side inlined so that the members loop compiles to straight-line,
+  vectorizable code (compiled once per right-hand side).
+* :func:`rhs_pointer`: the right-hand side as a C callback of one fixed
+  signature, ``rhs(y*, t, p*, out*)``. The adaptive kernels
+  (:mod:`gpu.ode._numba_adaptive`) take it as a first-class function, so they
+  are compiled once for every system and cached on disk by numba; only this
+  small callback is compiled per system. Where the scalar form is a function
+  importable by its module and qualified name (dysts' ``_rhs``), the callback
+  is generated into a file under :func:`cache_dir` and cached on disk too.
 """
 
 from __future__ import annotations
 
+import ctypes
+import hashlib
+import importlib
+import importlib.util
+import marshal
+import os
+import re
+import sys
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gpu._optional import require
 
-__all__ = ["array_wrapper", "rk4_kernel"]
+__all__ = [
+    "CACHE_ENV",
+    "cache_dir",
+    "call_pointer",
+    "callback_signature",
+    "resolve_py_func",
+    "rhs_pointer",
+    "rk4_kernel",
+]
+
+#: Environment variable naming the root of sciml's cache (``numba/`` below it).
+CACHE_ENV = "SCIML_CACHE_DIR"
+_TEMPLATE_VERSION = 1  # bump when the generated callback changes
 
 
 def _compile(source: str, name: str) -> Any:
@@ -27,15 +57,6 @@ def _compile(source: str, name: str) -> Any:
 
 def _names(prefix: str, count: int) -> list[str]:
     return [f"{prefix}{i}" for i in range(count)]
-
-
-@cache
-def array_wrapper(dim: int, n_params: int) -> Any:
-    """``w(f, y, t, p, out)``: the scalar form ``f`` on 1-D arrays, into ``out``."""
-    args = ", ".join([f"y[{i}]" for i in range(dim)] + ["t"] + [f"p[{i}]" for i in range(n_params)])
-    stores = "\n".join(f"    out[{i}] = r[{i}]" for i in range(dim))
-    source = f"def wrapper(f, y, t, p, out):\n    r = f({args})\n{stores}\n"
-    return _compile(source, "wrapper")
 
 
 @cache
@@ -88,3 +109,150 @@ def rk4_kernel(dim: int, n_params: int) -> Any:
         "        status[m] = 0 if alive[m] else 1",
     ]
     return _compile("\n".join(lines) + "\n", "kernel")
+
+
+def cache_dir() -> Path | None:
+    """The directory of generated, disk-cached numba callbacks, or None if not writable.
+
+    ``$SCIML_CACHE_DIR/numba`` if the variable is set, else
+    ``$XDG_CACHE_HOME/sciml/numba`` (``~/.cache/sciml/numba`` by default).
+    Deleting it is safe: it is rebuilt on demand.
+    """
+    root = os.environ.get(CACHE_ENV)
+    if root is None:
+        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        root = str(Path(xdg) / "sciml")
+    path = Path(root) / "numba"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) else None
+
+
+def callback_signature() -> Any:
+    """The numba signature of the callbacks: ``void(float64*, float64, float64*, float64*)``."""
+    numba = require("numba", "the numba backend")
+    ptr = numba.types.CPointer(numba.types.float64)
+    return numba.types.void(ptr, numba.types.float64, ptr, ptr)
+
+
+def _callback_source(dim: int, n_params: int, header: str, decorator: str) -> str:
+    args = ", ".join([f"y[{i}]" for i in range(dim)] + ["t"] + [f"p[{i}]" for i in range(n_params)])
+    stores = "\n".join(f"    out[{i}] = r[{i}]" for i in range(dim))
+    return f"{header}\n\n{decorator}\ndef rhs(y, t, p, out):\n    r = _f({args})\n{stores}\n"
+
+
+def resolve_py_func(module: str, qualname: str) -> Any:
+    """The Python function named ``module.qualname`` (a numba dispatcher's ``py_func``)."""
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return getattr(obj, "py_func", obj)
+
+
+def _importable(py_func: Any) -> bool:
+    module, qualname = getattr(py_func, "__module__", None), getattr(py_func, "__qualname__", "")
+    if not module or "<" in qualname:
+        return False
+    try:
+        return resolve_py_func(module, qualname) is py_func
+    except (ImportError, AttributeError):
+        return False
+
+
+def _options(numba_fn: Any) -> dict[str, Any] | None:
+    """The dispatcher's compile options if they are plain literals (a file can repeat them)."""
+    options = {
+        k: v
+        for k, v in getattr(numba_fn, "targetoptions", {}).items()
+        if v is not None and k != "nopython"  # implied by njit
+    }
+    literal = (bool, int, float, str)
+    return options if all(isinstance(v, literal) for v in options.values()) else None
+
+
+def _disk_cached(numba_fn: Any, dim: int, n_params: int, folder: Path) -> Any:
+    """The callback from a generated file (numba ``cache=True``), written on first use."""
+    py_func = numba_fn.py_func
+    options = _options(numba_fn)
+    numba = require("numba", "the numba backend")
+    key = repr(
+        (py_func.__module__, py_func.__qualname__, sorted((options or {}).items()), dim, n_params)
+    )
+    digest = hashlib.sha256(
+        key.encode()
+        + marshal.dumps(py_func.__code__)
+        + f"{numba.__version__}/{_TEMPLATE_VERSION}".encode()
+    ).hexdigest()[:20]
+    stem = "rhs_" + re.sub(r"\W", "_", py_func.__qualname__) + "_" + digest
+    path = folder / f"{stem}.py"
+    if not path.exists():
+        header = (
+            f"# generated by sciml (gpu.ode._numba): the C callback of "
+            f"{py_func.__module__}.{py_func.__qualname__}; safe to delete\n"
+            "import numba\n\n"
+            "from gpu.ode._numba import callback_signature, resolve_py_func\n\n"
+            f"_f = numba.njit(**{options!r})(\n"
+            f"    resolve_py_func({py_func.__module__!r}, {py_func.__qualname__!r})\n)"
+        )
+        decorator = '@numba.cfunc(callback_signature(), cache=True, error_model="numpy")'
+        source = _callback_source(dim, n_params, header, decorator)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(source)
+        os.replace(partial, path)  # atomic: concurrent processes write the same text
+    name = f"_sciml_numba_{stem}"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:  # pragma: no cover - a file we just wrote
+            raise ImportError(path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # numba's cache finds the module by name when loading
+        try:
+            spec.loader.exec_module(module)
+        except Exception:  # a scalar form numba cannot compile: leave no half-made module
+            del sys.modules[name]
+            raise
+    return module.rhs
+
+
+@cache
+def rhs_pointer(numba_fn: Any, dim: int, n_params: int) -> Any:
+    """The scalar form ``numba_fn`` as a C callback ``rhs(y*, t, p*, out*)``.
+
+    Parameters
+    ----------
+    numba_fn : numba dispatcher
+        ``f(y_0, ..., y_{dim-1}, t, p_0, ..., p_{n_params-1}) -> tuple``.
+    dim, n_params : int
+        State dimension and number of parameters.
+
+    Returns
+    -------
+    numba.core.ccallback.CFunc
+        Passed to the adaptive kernels as a first-class function. Cached on
+        disk under :func:`cache_dir` where ``numba_fn`` wraps an importable
+        function with literal compile options; compiled in memory otherwise.
+    """
+    numba = require("numba", "the numba backend")
+    folder = cache_dir()
+    py_func = getattr(numba_fn, "py_func", None)
+    if folder is not None and _importable(py_func) and _options(numba_fn) is not None:
+        return _disk_cached(numba_fn, dim, n_params, folder)
+    scope: dict[str, Any] = {"_f": numba_fn}
+    source = _callback_source(dim, n_params, "", "")
+    exec(compile(source, "<sciml generated rhs>", "exec"), scope)
+    return numba.cfunc(callback_signature(), error_model="numpy")(scope["rhs"])
+
+
+def call_pointer(callback: Any, y: np.ndarray, t: float, p: np.ndarray) -> np.ndarray:
+    """Evaluate a callback of :func:`rhs_pointer` at one state (for probes and tests)."""
+    as_ptr = ctypes.POINTER(ctypes.c_double)
+    y = np.ascontiguousarray(y, dtype=float)
+    p = np.ascontiguousarray(p, dtype=float)
+    out = np.empty_like(y)
+    pointers = (a.ctypes.data_as(as_ptr) for a in (y, p, out))
+    y_ptr, p_ptr, out_ptr = pointers
+    callback.ctypes(y_ptr, float(t), p_ptr, out_ptr)
+    return out

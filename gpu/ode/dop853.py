@@ -24,7 +24,6 @@ import numpy as np
 from gpu.backends import Backend
 from gpu.errors import ConfigError
 from gpu.ode._common import array_function, check_tolerances, prepare
-from gpu.ode._numba import array_wrapper
 from gpu.ode.dopri5 import _initial_step
 from gpu.ode.problem import BatchedRHS, OdeSolution, Status
 from gpu.ode.tableaus import DOP853
@@ -156,154 +155,6 @@ def _array_dop853(
     return out, status, n_steps
 
 
-def _numba_dop853(
-    f: Any,
-    wrap: Any,
-    y0: np.ndarray,
-    t0: np.ndarray,
-    dt_out: np.ndarray,
-    n_out: int,
-    p: np.ndarray,
-    rtol: float,
-    atol: float,
-    max_steps: int,
-    max_abs: float,
-    out: np.ndarray,
-    status: np.ndarray,
-    n_steps: np.ndarray,
-) -> None:
-    dim, members = y0.shape
-    ks = np.empty((16, dim))
-    terms = np.empty((7, dim))
-    y = np.empty(dim)
-    y_stage = np.empty(dim)
-    y_new = np.empty(dim)
-    for m in range(members):
-        pm = p[:, m].copy()
-        for i in range(dim):
-            y[i] = y0[i, m]
-            out[0, i, m] = y0[i, m]
-        t = t0[m]
-        t_end = t0[m] + (n_out - 1) * dt_out[m]
-        wrap(f, y, t, pm, ks[0])
-        # starting step (Hairer), for a local error O(h^8)
-        d0 = 0.0
-        d1 = 0.0
-        for i in range(dim):
-            sc = atol + rtol * abs(y[i])
-            d0 += (y[i] / sc) ** 2
-            d1 += (ks[0, i] / sc) ** 2
-        d0 = np.sqrt(d0 / dim)
-        d1 = np.sqrt(d1 / dim)
-        h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
-        for i in range(dim):
-            y_stage[i] = y[i] + h0 * ks[0, i]
-        wrap(f, y_stage, t + h0, pm, ks[1])
-        d2 = 0.0
-        for i in range(dim):
-            sc = atol + rtol * abs(y[i])
-            d2 += ((ks[1, i] - ks[0, i]) / sc) ** 2
-        d2 = np.sqrt(d2 / dim) / h0
-        dmax = max(d1, d2)
-        h1 = max(1e-6, h0 * 1e-3) if dmax <= 1e-15 else (0.01 / dmax) ** 0.125
-        h = min(100.0 * h0, h1)
-        if not np.isfinite(h):
-            h = 1e-6
-        h = min(h, t_end - t)
-        nxt = 1
-        active = n_out > 1
-        steps = 0
-        iteration = 0
-        while active:
-            if iteration >= max_steps:
-                status[m] = 3
-                break
-            iteration += 1
-            remaining = t_end - t
-            last = h >= remaining
-            if last:
-                h = remaining
-            for s in range(1, 13):
-                for i in range(dim):
-                    acc = 0.0
-                    for j in range(s):
-                        acc += _A[s, j] * ks[j, i]
-                    y_stage[i] = y[i] + h * acc
-                if s == 12:
-                    for i in range(dim):
-                        y_new[i] = y_stage[i]
-                wrap(f, y_stage, t + _C[s] * h, pm, ks[s])
-            e5 = 0.0
-            e3 = 0.0
-            big = 0.0
-            for i in range(dim):
-                a5 = 0.0
-                a3 = 0.0
-                for j in range(13):
-                    a5 += _E5[j] * ks[j, i]
-                    a3 += _E3[j] * ks[j, i]
-                sc = atol + rtol * max(abs(y[i]), abs(y_new[i]))
-                e5 += (a5 / sc) ** 2
-                e3 += (a3 / sc) ** 2
-                big = max(big, abs(y_new[i]))
-            denom = e5 + 0.01 * e3
-            if not denom > 0.0:
-                denom = 1.0
-            err = abs(h) * e5 / np.sqrt(denom * dim)
-            finite = np.isfinite(err)
-            accept = finite and err <= 1.0
-            if accept and not big <= max_abs:
-                status[m] = 1
-                break
-            if accept:
-                t_new = t_end if last else t + h
-                if nxt < n_out and t0[m] + nxt * dt_out[m] <= t_new:
-                    for s in range(13, 16):
-                        for i in range(dim):
-                            acc = 0.0
-                            for j in range(s):
-                                acc += _A[s, j] * ks[j, i]
-                            y_stage[i] = y[i] + h * acc
-                        wrap(f, y_stage, t + _C[s] * h, pm, ks[s])
-                    for i in range(dim):
-                        dy = y_new[i] - y[i]
-                        terms[0, i] = dy
-                        terms[1, i] = h * ks[0, i] - dy
-                        terms[2, i] = 2.0 * dy - h * (ks[12, i] + ks[0, i])
-                        for r in range(4):
-                            acc = 0.0
-                            for j in range(16):
-                                acc += _DENSE[r, j] * ks[j, i]
-                            terms[3 + r, i] = h * acc
-                while nxt < n_out and t0[m] + nxt * dt_out[m] <= t_new:
-                    theta = min(max((t0[m] + nxt * dt_out[m] - t) / h, 0.0), 1.0)
-                    for i in range(dim):
-                        acc = terms[6, i]
-                        for r in range(5, -1, -1):
-                            acc = terms[r, i] + (theta if r % 2 == 1 else 1.0 - theta) * acc
-                        out[nxt, i, m] = y[i] + theta * acc
-                    nxt += 1
-                for i in range(dim):
-                    y[i] = y_new[i]
-                    ks[0, i] = ks[12, i]
-                t = t_new
-                steps += 1
-                if last:
-                    active = False
-            if finite:
-                fac = _SAFETY * max(err, 1e-10) ** _EXPONENT
-                fac = min(max(fac, _FAC_MIN), _FAC_MAX)
-            else:
-                fac = _FAC_MIN
-            if not accept:
-                fac = min(fac, 1.0)
-            h = h * fac
-            if active and h < _TINY * max(abs(t), dt_out[m]):
-                status[m] = 2
-                active = False
-        n_steps[m] = steps
-
-
 def _jax_solve_one(
     f: Any,
     n_out: int,
@@ -401,14 +252,6 @@ def _jax_compiled(f: Any, n_out: int, max_steps: int) -> Any:
     return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, None, None, None)))
 
 
-@cache
-def _numba_compiled() -> Any:
-    from gpu._optional import require
-
-    numba = require("numba", "the numba backend")
-    return numba.njit(error_model="numpy")(_numba_dop853)
-
-
 def dop853(
     backend: Backend,
     rhs: BatchedRHS,
@@ -469,24 +312,10 @@ def dop853(
         numba_fn = rhs.numba_form()
         if numba_fn is None:
             raise ConfigError(f"{rhs.name}: no numba form of the right-hand side")
-        out = np.full((n_out, *y.shape), np.nan)
-        status = np.zeros(y.shape[1], dtype=np.int8)
-        n_steps = np.zeros(y.shape[1], dtype=np.int64)
-        _numba_compiled()(
-            numba_fn,
-            array_wrapper(rhs.dim, p.shape[0]),
-            y,
-            t,
-            dt,
-            n_out,
-            p,
-            rtol,
-            atol,
-            max_steps,
-            max_abs,
-            out,
-            status,
-            n_steps,
+        from gpu.ode import _numba_adaptive as kernels
+
+        out, status, n_steps = kernels.solve(
+            kernels.DOP853, numba_fn, y, t, dt, n_out, p, rtol, atol, max_steps, max_abs
         )
         return OdeSolution(out, t, dt, status, n_steps, backend.name)
     f = array_function(rhs, backend)

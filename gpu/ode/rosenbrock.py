@@ -12,13 +12,18 @@ steps; members never mix, and a member that leaves the finite range is
 flagged and frozen, as in :func:`~gpu.ode.dopri5`.
 
 The batch advances in lock step with masked updates on NumPy or CuPy
-(batched ``linalg.solve`` over members).
+(batched ``linalg.solve`` over members). On JAX a one-member
+``lax.while_loop`` with its own step size is mapped over members with
+``jax.vmap``; the Jacobian and ``df/dt`` come from forward-mode automatic
+differentiation (``jax.jacfwd``) unless ``jac`` is given, and ``W`` is
+LU-factored once per step.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -138,6 +143,120 @@ def _array_rosenbrock(
     return out, status, n_steps
 
 
+def _jax_solve_one(
+    f: Any,
+    jac: Any,
+    n_out: int,
+    max_steps: int,
+    y0: Any,
+    t0: Any,
+    dt_out: Any,
+    p: Any,
+    rtol: Any,
+    atol: Any,
+    max_abs: Any,
+) -> tuple[Any, Any, Any]:
+    """One member: the same steps as :func:`_array_rosenbrock`, in a ``lax.while_loop``."""
+    import jax
+    import jax.numpy as jnp
+    from jax.scipy.linalg import lu_factor, lu_solve
+
+    dim = y0.shape[0]
+    eye = jnp.eye(dim, dtype=y0.dtype)
+    t_end = t0 + (n_out - 1) * dt_out
+    out = jnp.full((n_out, dim), jnp.nan, dtype=y0.dtype).at[0].set(y0)
+    if jac is None:
+        jacobian = jax.jacfwd(f, argnums=0)
+    else:
+
+        def jacobian(y: Any, t: Any, q: Any) -> Any:
+            return jac(y[:, None], t, q[:, None])[:, :, 0]
+
+    time_derivative = jax.jacfwd(f, argnums=1)
+    f0 = f(y0, t0, p)
+    rate = jnp.sqrt(jnp.mean((f0 / (atol + rtol * jnp.abs(y0))) ** 2))
+    h = jnp.minimum(0.01 / jnp.maximum(rate, 1e-300), t_end - t0)
+    h = jnp.where(jnp.isfinite(h) & (h > 0), h, jnp.minimum(1e-6, t_end - t0))
+
+    def cond(state: tuple[Any, ...]) -> Any:
+        return state[8] & (state[9] < max_steps)
+
+    def body(state: tuple[Any, ...]) -> tuple[Any, ...]:
+        t, y, f0, h, nxt, out, status, steps, active, iteration = state
+        remaining = t_end - t
+        last = h >= remaining
+        h = jnp.where(last, remaining, h)
+        hd = h * _D
+        dfdt = time_derivative(y, t, p)
+        lu = lu_factor(eye - hd * jacobian(y, t, p))
+        k1 = lu_solve(lu, f0 + hd * dfdt)
+        f1 = f(y + 0.5 * h * k1, t + 0.5 * h, p)
+        k2 = lu_solve(lu, f1 - k1) + k1
+        y_new = y + h * k2
+        t_new = jnp.where(last, t_end, t + h)
+        f2 = f(y_new, t_new, p)
+        k3 = lu_solve(lu, f2 - _E32 * (k2 - f1) - 2.0 * (k1 - f0) + hd * dfdt)
+        scale = atol + rtol * jnp.maximum(jnp.abs(y), jnp.abs(y_new))
+        err = jnp.sqrt(jnp.mean((h / 6.0 * (k1 - 2.0 * k2 + k3) / scale) ** 2))
+        finite = jnp.isfinite(err)
+        accept = finite & (err <= 1.0)
+        big = accept & ~(jnp.max(jnp.abs(y_new)) <= max_abs)
+        status = jnp.where(big, Status.DIVERGED, status)
+        accept = accept & ~big
+        active = active & ~big
+
+        def emit_cond(inner: tuple[Any, Any]) -> Any:
+            j, _ = inner
+            return accept & (j < n_out) & (t0 + j * dt_out <= t_new)
+
+        def emit_body(inner: tuple[Any, Any]) -> tuple[Any, Any]:
+            j, buf = inner
+            s = jnp.clip((t0 + j * dt_out - t) / h, 0.0, 1.0)
+            value = y + h * (s * (1.0 - s) * k1 + s * (s - 2.0 * _D) * k2) / (1.0 - 2.0 * _D)
+            return j + 1, buf.at[j].set(value)
+
+        nxt, out = jax.lax.while_loop(emit_cond, emit_body, (nxt, out))
+        y = jnp.where(accept, y_new, y)
+        f0 = jnp.where(accept, f2, f0)
+        t = jnp.where(accept, t_new, t)
+        steps = steps + accept
+        active = active & ~(accept & last)
+        fac = _SAFETY * jnp.maximum(jnp.where(finite, err, 1.0), 1e-10) ** (-1.0 / 3.0)
+        fac = jnp.where(finite, jnp.clip(fac, _FAC_MIN, _FAC_MAX), _FAC_MIN)
+        fac = jnp.where(accept, fac, jnp.minimum(fac, 1.0))
+        h = h * fac
+        stalled = active & (h < _TINY * jnp.maximum(jnp.abs(t), dt_out))
+        status = jnp.where(stalled, Status.STEP_TOO_SMALL, status)
+        active = active & ~stalled
+        return t, y, f0, h, nxt, out, status, steps, active, iteration + 1
+
+    state = (
+        t0,
+        y0,
+        f0,
+        h,
+        jnp.asarray(1),
+        out,
+        jnp.asarray(0, dtype=jnp.int8),
+        jnp.asarray(0, dtype=jnp.int64),
+        jnp.asarray(n_out > 1),
+        jnp.asarray(0),
+    )
+    state = jax.lax.while_loop(cond, body, state)
+    status = jnp.where(state[8], Status.MAX_STEPS, state[6])
+    return state[5], status, state[7]
+
+
+@cache
+def _jax_compiled(f: Any, jac: Any, n_out: int, max_steps: int) -> Any:
+    import jax
+
+    def one(y0: Any, t0: Any, dt: Any, p: Any, rtol: Any, atol: Any, max_abs: Any) -> Any:
+        return _jax_solve_one(f, jac, n_out, max_steps, y0, t0, dt, p, rtol, atol, max_abs)
+
+    return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, None, None, None)))
+
+
 def rosenbrock23(
     backend: Backend,
     rhs: BatchedRHS,
@@ -158,7 +277,8 @@ def rosenbrock23(
     Parameters
     ----------
     backend : Backend
-        ``numpy`` or ``cupy`` (the method needs batched dense linear solves).
+        ``numpy``, ``cupy`` or ``jax`` (the method needs dense linear solves;
+        there is no numba kernel: run numba problems on NumPy).
     rhs : BatchedRHS
         The right-hand side; needs the array form of the backend.
     y0 : array_like, shape (dim, members) or (dim,)
@@ -173,7 +293,9 @@ def rosenbrock23(
         Parameters handed to the right-hand side.
     jac : callable, optional
         ``jac(y, t, p)`` -> ``(dim, dim, members)``, the Jacobian ``df_i/dy_j``
-        on arrays of the backend; forward differences when omitted.
+        on arrays of the backend (traceable by JAX on JAX, where it is called
+        with one member at a time). When omitted: forward differences on NumPy
+        and CuPy, ``jax.jacfwd`` on JAX.
     rtol, atol : float
         Relative and absolute tolerance of the RMS local error norm.
     max_steps : int
@@ -191,15 +313,23 @@ def rosenbrock23(
     InputError
         Wrong shapes, non-finite initial states, ``dt_out <= 0`` or ``n_out < 1``.
     ConfigError
-        Bad tolerances, or a backend other than NumPy or CuPy.
+        Bad tolerances, or the numba backend.
     """
     y, t, dt, p = prepare(rhs, y0, t0, dt_out, n_out, params)
     check_tolerances(rtol, atol)
     if max_steps < 1:
         raise ConfigError(f"max_steps must be >= 1, got {max_steps}")
-    if backend.name not in ("numpy", "cupy"):
-        raise ConfigError(f"rosenbrock23 runs on numpy or cupy, not {backend.name}")
+    if backend.name not in ("numpy", "cupy", "jax"):
+        raise ConfigError(f"rosenbrock23 runs on numpy, cupy or jax, not {backend.name}")
     f = array_function(rhs, backend)
+    if backend.name == "jax":
+        xp = backend.xp
+        fn = _jax_compiled(f, jac, int(n_out), int(max_steps))
+        out_j, status_j, steps_j = fn(
+            xp.asarray(y.T), xp.asarray(t), xp.asarray(dt), xp.asarray(p.T), rtol, atol, max_abs
+        )
+        out = np.moveaxis(np.asarray(out_j), 0, -1)
+        return OdeSolution(out, t, dt, np.asarray(status_j), np.asarray(steps_j), "jax")
     with np.errstate(all="ignore"):
         out, status, n_steps = _array_rosenbrock(
             backend.xp,

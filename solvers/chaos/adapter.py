@@ -40,6 +40,7 @@ import numpy as np
 from gpu._optional import require
 from gpu.errors import ConfigError
 from gpu.ode import BatchedRHS
+from gpu.ode._numba import call_pointer, rhs_pointer
 from solvers.chaos.catalog import System, get, systems
 from solvers.chaos.rewrites import REWRITES
 
@@ -218,8 +219,10 @@ class _Adapter:
         y, t, ref = self.probe
 
         def call() -> np.ndarray:
-            values = compiled(*y[:, 0], float(t[0]), *self.param_vector)
-            return np.asarray(values, dtype=float)[:, None]
+            # through the C callback the adaptive kernels use (cached on disk): no compilation
+            # of the scalar form itself when that callback is already cached
+            callback = rhs_pointer(compiled, self.system.dim, len(self.param_vector))
+            return call_pointer(callback, y[:, 0], float(t[0]), self.param_vector)[:, None]
 
         return compiled if _agrees(call, ref[:, :1]) else None
 

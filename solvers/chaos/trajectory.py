@@ -9,8 +9,18 @@ Initial conditions: with ``ic=None``, a single member without a seed starts
 from dysts' reference initial condition; otherwise member ``m`` draws a
 perturbation of it from the ``m``-th child of ``SeedSequence(seed)`` and is
 integrated for ``burn_in`` periods, so that it starts on the attractor. The
-draws depend only on the seed and the member index, never on how the members
-are split into calls (``first_member``).
+perturbation is 0.1 of dysts' attractor standard deviation per component;
+several flows have thin basins (SprottD, I, L, M, Q, R, SprottJerk,
+TurchinHanski), so a member that leaves the finite range or stalls during the
+burn-in, or ends it more than 10 attractor standard deviations from dysts'
+initial condition (CellCycle members fall onto a stiff, non-chaotic state),
+draws a new perturbation ten times smaller from its own stream, up to
+:data:`REDRAWS` times, and is flagged (its ``status``) if it still fails; the
+rest of the batch is unaffected. The burn-in of the adaptive explicit
+methods runs as ``auto``, so a member that turns stiff is finished by RODAS4
+instead of stalling the batch. The draws depend only on the seed and the
+member index, never on how the members are split into calls
+(``first_member``).
 
 Flows are integrated by the chosen method; maps are iterated (``time`` is the
 iteration index; ``burn_in`` counts hundreds of iterations); delay equations
@@ -39,6 +49,7 @@ from gpu.ode import (
     dopri5,
     iterate,
     rk4,
+    rodas4,
     rosenbrock23,
     sde,
 )
@@ -47,14 +58,26 @@ from solvers.chaos.catalog import System, get
 from solvers.chaos.delay import delay_run
 from solvers.contract import with_provenance
 
-__all__ = ["METHODS", "member_streams", "resolve_backend", "trajectory"]
+__all__ = ["METHODS", "REDRAWS", "member_streams", "resolve_backend", "trajectory"]
 
 #: Integration methods of :func:`trajectory`.
-METHODS: tuple[str, ...] = ("dopri5", "dop853", "rk4", "rosenbrock", "auto", *SDE_METHODS)
+METHODS: tuple[str, ...] = (
+    "dopri5",
+    "dop853",
+    "rk4",
+    "rosenbrock",
+    "rodas4",
+    "auto",
+    *SDE_METHODS,
+)
 #: ``auto``: attempts per period of model time the explicit method may take
 #: before a member counts as stalled and is redone by the stiff method.
 STEPS_PER_PERIOD = 5_000
 _PERTURBATION = 0.1  # initial spread before burn-in, in units of dysts' std per component
+#: Times a member that fails its burn-in redraws a ten times smaller perturbation.
+REDRAWS = 3
+_EXTENT = 10.0  # a burnt-in member this many attractor std from dysts' ic has left the attractor
+_ESCAPE = 100.0  # ... and one this many std away during the burn-in is stopped as diverged
 _MAP_PERTURBATION = 1e-3  # maps: relative spread (dysts has no attractor std for maps)
 _MAP_BURN_IN = 100  # maps: iterations per unit of burn_in
 
@@ -148,27 +171,42 @@ def _integrate(
     rtol: float,
     atol: float,
     substeps: int,
+    max_abs: float = 1e12,
 ) -> OdeSolution:
-    """Integrate with ``method``; ``auto`` redoes stalled explicit members with Rosenbrock.
+    """Integrate with ``method``; ``auto`` redoes stalled explicit members with RODAS4.
 
     A member stalls when Dormand–Prince 5(4) collapses its step
     (``STEP_TOO_SMALL``) or spends more than :data:`STEPS_PER_PERIOD`
-    attempts per period of model time (``MAX_STEPS``).
+    attempts per period of model time (``MAX_STEPS``). The stiff methods run
+    on JAX (``jax.jacfwd`` Jacobians) or CuPy where asked, else on NumPy with
+    dysts' analytic ``_jac`` (forward differences where it has none).
     """
     rhs = batched_rhs(system)
     if method == "rk4":
-        return rk4(backend, rhs, y0, dt_out=dt_out, n_out=n_out, substeps=substeps, params=params)
-    if method == "rosenbrock":
-        return rosenbrock23(
-            get_backend("numpy") if backend.name != "cupy" else backend,
+        return rk4(
+            backend,
+            rhs,
+            y0,
+            dt_out=dt_out,
+            n_out=n_out,
+            substeps=substeps,
+            params=params,
+            max_abs=max_abs,
+        )
+    if method in ("rosenbrock", "rodas4"):
+        implicit = rosenbrock23 if method == "rosenbrock" else rodas4
+        on = backend if backend.name in ("jax", "cupy") else get_backend("numpy")
+        return implicit(
+            on,
             rhs,
             y0,
             dt_out=dt_out,
             n_out=n_out,
             params=params,
-            jac=numpy_jacobian(system) if backend.name != "cupy" else None,
+            jac=numpy_jacobian(system) if on.name == "numpy" else None,
             rtol=rtol,
             atol=atol,
+            max_abs=max_abs,
         )
     adaptive = dop853 if method == "dop853" else dopri5
     budget = 1_000_000
@@ -185,13 +223,14 @@ def _integrate(
         rtol=rtol,
         atol=atol,
         max_steps=budget,
+        max_abs=max_abs,
     )
     stalled = np.flatnonzero(np.isin(sol.status, (Status.STEP_TOO_SMALL, Status.MAX_STEPS)))
     if method != "auto" or stalled.size == 0:
         return sol
     sub = None if params is None else params[:, stalled]
     stiff = _integrate(
-        "rosenbrock", backend, system, y0[:, stalled], dt_out, n_out, sub, rtol, atol, substeps
+        "rodas4", backend, system, y0[:, stalled], dt_out, n_out, sub, rtol, atol, substeps, max_abs
     )
     y, status, n_steps = sol.y.copy(), sol.status.copy(), sol.n_steps.copy()
     y[:, :, stalled], status[stalled], n_steps[stalled] = stiff.y, stiff.status, stiff.n_steps
@@ -234,12 +273,71 @@ def _initial_states(
         return np.ascontiguousarray(y0.T), False
     if rngs is None:
         return np.repeat(system.ic[:, None], members, axis=1), False
+    return _perturbed(system, rngs, 1.0), True
+
+
+def _perturbed(system: System, rngs: Sequence[np.random.Generator], shrink: float) -> np.ndarray:
+    """dysts' initial condition plus one draw per generator, ``shrink`` times the default spread."""
     if system.kind == "map":
         scale = _MAP_PERTURBATION * np.maximum(np.abs(system.ic), _MAP_PERTURBATION)
     else:
         scale = _PERTURBATION * np.where(system.std > 0, system.std, 1.0)
     draws = np.array([rng.standard_normal(system.dim) for rng in rngs]).T
-    return system.ic[:, None] + scale[:, None] * draws, True
+    return system.ic[:, None] + shrink * scale[:, None] * draws
+
+
+def _escaped(system: System, y: np.ndarray) -> np.ndarray:
+    """Members farther than :data:`_EXTENT` attractor std from dysts' initial condition.
+
+    Components dysts marks unbounded (phases, time-like variables) are not checked.
+    """
+    bounded = np.setdiff1d(np.arange(system.dim), system.unbounded_indices)
+    std = np.where(system.std > 0, system.std, 1.0)[bounded, None]
+    distance = np.abs(y[bounded] - system.ic[bounded, None]) / std
+    return np.asarray(np.any(distance > _EXTENT, axis=0))
+
+
+def _burn_in(
+    method: str,
+    backend: Backend,
+    system: System,
+    y0: np.ndarray,
+    rngs: Sequence[np.random.Generator],
+    params: np.ndarray | None,
+    rtol: float,
+    atol: float,
+    span: float,
+    substeps: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Integrate the drawn states over ``span``; failed members redraw (see the module docstring).
+
+    Returns the states at the end of the burn-in (the last drawn state where a
+    member failed every attempt) and the burn-in status of each member. A
+    member that ends far from the attractor (:func:`_escaped`) redraws too; on
+    the last attempt it is kept.
+    """
+    # stop escaping members early (cheaply) unless a component is unbounded by nature
+    bound = 1e12
+    if not system.unbounded_indices:
+        bound = float(np.max(np.abs(system.ic) + _ESCAPE * system.std))
+    start = y0.copy()
+    end = y0.copy()
+    status = np.zeros(y0.shape[1], dtype=np.int8)
+    todo = np.arange(y0.shape[1])
+    for attempt in range(REDRAWS + 1):
+        if attempt:
+            start[:, todo] = _perturbed(system, [rngs[int(m)] for m in todo], 10.0**-attempt)
+        sub = None if params is None else params[:, todo]
+        warm = _integrate(
+            method, backend, system, start[:, todo], span, 2, sub, rtol, atol, substeps, bound
+        )
+        end[:, todo] = np.where(warm.ok, warm.y[-1], start[:, todo])
+        status[todo] = warm.status
+        retry = ~warm.ok | (_escaped(system, end[:, todo]) & (attempt < REDRAWS))
+        todo = todo[retry]
+        if todo.size == 0:
+            break
+    return end, status
 
 
 def _member_rngs(
@@ -298,12 +396,13 @@ def trajectory(
         Output points per dysts period (dysts' convention); ignored if ``dt`` is set.
     dt : float, optional
         Output spacing in model time units.
-    method : {"dopri5", "dop853", "rk4", "rosenbrock", "auto", "euler_maruyama", "heun"}
-        Adaptive Dormand–Prince 5(4) or 8(5,3); the linearly implicit
-        Rosenbrock 2(3) for stiff systems (NumPy or CuPy, dysts' analytic
-        Jacobian where it has one); ``auto``: Dormand–Prince 5(4), with the
-        members that stall (step collapse, or more than
-        :data:`STEPS_PER_PERIOD` attempts per period) redone by Rosenbrock;
+    method : str
+        One of :data:`METHODS`. Adaptive Dormand–Prince 5(4) or 8(5,3); for stiff systems the
+        linearly implicit Rosenbrock 2(3) or RODAS4 (order 4), on JAX
+        (automatic-differentiation Jacobians) or CuPy where asked, else NumPy
+        with dysts' analytic Jacobian where it has one; ``auto``:
+        Dormand–Prince 5(4), with the members that stall (step collapse, or
+        more than :data:`STEPS_PER_PERIOD` attempts per period) redone by RODAS4;
         fixed-step RK4 with ``substeps``
         steps per output interval; or a stochastic scheme with additive
         noise of amplitude ``noise`` (the burn-in is then deterministic).
@@ -401,14 +500,13 @@ def trajectory(
         sol, burn_status = _iterate_map(be, rhs, y0, n, p, burn_in if needs_burn_in else 0.0)
     else:
         burn_status = np.zeros(members, dtype=np.int8)
-        if needs_burn_in:
+        if needs_burn_in and generators is not None:
             burn_steps = math.ceil(burn_in * period / dt_out) * int(substeps)
-            deterministic = "dopri5" if method in SDE_METHODS else method
-            warm = _integrate(
-                deterministic, be, sys_, y0, burn_in * period, 2, p, rtol, atol, burn_steps
+            explicit = method in ("dopri5", "dop853", *SDE_METHODS)
+            deterministic = "auto" if explicit else method
+            y0, burn_status = _burn_in(
+                deterministic, be, sys_, y0, generators, p, rtol, atol, burn_in * period, burn_steps
             )
-            burn_status = warm.status
-            y0 = np.where(warm.ok, warm.y[-1], y0)
         if method in SDE_METHODS:
             if be.name == "numba":
                 be = get_backend("numpy")

@@ -10,7 +10,7 @@ import pytest
 import gpu
 from gpu.errors import ConfigError, InputError
 from gpu.ode import BatchedRHS, Status, dop853, dopri5, rk4
-from tests._markers import has_numba
+from tests._markers import has_numba, requires_numba
 
 NUMPY = gpu.get_backend("numpy")
 RATES = np.array([-0.5, -1.0, -2.0])
@@ -265,3 +265,41 @@ def test_missing_backend_form_is_a_config_error() -> None:
         pytest.skip("numba not installed")
     with pytest.raises(ConfigError, match="numba"):
         rk4(gpu.get_backend("numba"), LINEAR, Y0_LINEAR, dt_out=0.1, n_out=3, params=RATES[None, :])
+
+
+@requires_numba
+def test_numba_adaptive_kernel_is_compiled_once_for_every_right_hand_side() -> None:
+    """Systems reach the kernel as C callbacks of one signature: no compilation per system."""
+    from gpu.ode import _numba_adaptive
+
+    numba_backend = gpu.get_backend("numba")
+    dopri5(numba_backend, LORENZ, _lorenz_y0(), dt_out=0.1, n_out=3, params=LORENZ_P)
+    compiled = len(_numba_adaptive.integrate.signatures)
+    dopri5(numba_backend, BLOWUP, np.array([[0.1, 0.2]]), dt_out=0.1, n_out=3)
+    dop853(numba_backend, BLOWUP, np.array([[0.1, 0.2]]), dt_out=0.1, n_out=3)
+    assert len(_numba_adaptive.integrate.signatures) == compiled
+
+
+@requires_numba
+def test_callbacks_of_importable_functions_are_cached_on_disk(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numba
+
+    from gpu.ode._numba import CACHE_ENV, call_pointer, rhs_pointer
+
+    flows = pytest.importorskip("dysts.flows")
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    scalar = flows.Lorenz._rhs.py_func  # importable as dysts.flows.Lorenz._rhs
+    y, p = np.array([1.0, -2.0, 20.0]), np.array([8.0 / 3.0, 28.0, 10.0])
+    callback = rhs_pointer(numba.njit(error_model="numpy")(scalar), 3, 3)
+    np.testing.assert_array_equal(call_pointer(callback, y, 0.5, p), scalar(*y, 0.5, *p))
+    (source,) = (tmp_path / "numba").glob("rhs_Lorenz__rhs_*.py")
+    assert list((tmp_path / "numba" / "__pycache__").glob(f"{source.stem}*.nbi"))
+
+    def local(x: float, y: float, z: float, t: float) -> Any:  # not importable: in memory
+        return -x, -y, -z
+
+    callback = rhs_pointer(numba.njit(local), 3, 0)
+    np.testing.assert_array_equal(call_pointer(callback, y, 0.0, np.zeros(0)), -y)
+    assert len(list((tmp_path / "numba").glob("*.py"))) == 1
