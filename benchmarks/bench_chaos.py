@@ -5,6 +5,9 @@
    ``--catalog-backend`` (numba by default; NumPy for systems without its form),
    against dysts' ``make_trajectory(1000)`` with its defaults (Radau,
    rtol = 1e-12) on a random sample of systems, extrapolated to the catalog.
+   sciml runs twice in fresh interpreters sharing a new cache directory: cold
+   (numba's and sciml's on-disk caches empty: the adaptive kernel and every
+   flow's callback are compiled) and warm (both loaded from the caches).
 2. Lorenz, 1,024 members x 10,000 RK4 steps in float64: the library path
    against a hand-written numba kernel with members in the innermost loop.
 3. Lorenz, 1,024 members, adaptive Dopri5 (rtol = atol = 1e-8): sciml's
@@ -17,6 +20,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 
@@ -26,6 +33,7 @@ from _timing import print_table, time_call
 from gpu import get_backend
 from gpu._optional import module_available
 from gpu.ode import dopri5, rk4
+from gpu.ode._numba import CACHE_ENV
 from solvers import chaos
 
 MEMBERS, STEPS, H = 1024, 10_000, 0.01
@@ -37,15 +45,31 @@ def _cpu(fn: object) -> float:
     return time.process_time() - start
 
 
-def catalog(n_catalog: int | None, n_dysts: int, backend: str) -> tuple[str, float, float]:
+def _catalog_cpu(backend: str, names: list[str]) -> float:
+    """CPU seconds of one 1,000-point trajectory per flow (compilation and probes included)."""
+    return sum(
+        _cpu(lambda n=name: chaos.trajectory(n, 1000, rtol=1e-10, atol=1e-10, backend=backend))
+        for name in names
+    )
+
+
+def _catalog_in_fresh_process(backend: str, names: list[str], cache: str) -> float:
+    """:func:`_catalog_cpu` in a new interpreter whose numba and sciml caches live in ``cache``."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache, CACHE_ENV: cache}
+    command = [sys.executable, __file__, "--catalog-worker", backend, *names]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return float(result.stdout.split()[-1])
+
+
+def catalog(n_catalog: int | None, n_dysts: int, backend: str) -> list[tuple[str, float, float]]:
+    """Cold (empty caches) and warm (caches filled by the cold run) rows against dysts."""
     names = chaos.systems(kind="flow")
     rng = np.random.default_rng(0)
     ours_names = names if n_catalog is None else list(rng.choice(names, n_catalog, replace=False))
-    ours = sum(
-        _cpu(lambda n=name: chaos.trajectory(n, 1000, rtol=1e-10, atol=1e-10, backend=backend))
-        for name in ours_names
-    )
-    ours *= len(names) / len(ours_names)
+    scale = len(names) / len(ours_names)
+    with tempfile.TemporaryDirectory() as cache:
+        cold = _catalog_in_fresh_process(backend, ours_names, cache) * scale
+        warm = _catalog_in_fresh_process(backend, ours_names, cache) * scale
     dysts_names = list(rng.choice(names, n_dysts, replace=False))
     dysts_cpu = 0.0
     for name in dysts_names:
@@ -58,7 +82,10 @@ def catalog(n_catalog: int | None, n_dysts: int, backend: str) -> tuple[str, flo
         f"catalog ({len(names)} flows; sciml {backend} on {len(ours_names)}, "
         f"dysts on {n_dysts}: {', '.join(dysts_names)}; extrapolated)"
     )
-    return label, ours, dysts_total
+    return [
+        (f"{label}, cold: empty caches", cold, dysts_total),
+        (f"{label}, warm: caches filled", warm, dysts_total),
+    ]
 
 
 def _hand_written() -> object:
@@ -168,13 +195,18 @@ def main() -> None:
         "--catalog-backend",
         default="numba",
         choices=("numba", "numpy", "jax"),
-        help="sciml backend of the catalog case (numba compiles one kernel per flow)",
+        help="sciml backend of the catalog case (numba: one kernel, a callback per flow)",
     )
+    parser.add_argument("--catalog-worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.catalog_worker:
+        backend, *names = args.catalog_worker
+        print(_catalog_cpu(backend, names))
+        return
     n_catalog = args.catalog if args.catalog is not None else (12 if args.quick else None)
     n_dysts = args.dysts if args.dysts is not None else (2 if args.quick else 6)
     y0 = np.random.default_rng(1).normal(size=(3, MEMBERS)) + np.array([[0.0], [0.0], [25.0]])
-    rows = [lorenz_rk4(y0), *lorenz_dopri5(y0), catalog(n_catalog, n_dysts, args.catalog_backend)]
+    rows = [lorenz_rk4(y0), *lorenz_dopri5(y0), *catalog(n_catalog, n_dysts, args.catalog_backend)]
     print_table(rows, title="chaotic systems (CPU; ratio < 1: sciml faster)")
 
 

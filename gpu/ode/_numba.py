@@ -201,7 +201,7 @@ def _disk_cached(numba_fn: Any, dim: int, n_params: int, folder: Path) -> Any:
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         partial.write_text(source)
         os.replace(partial, path)  # atomic: concurrent processes write the same text
-    name = f"_sciml_numba_{stem}"
+    name = f"_sciml_numba_{stem}"  # the same in every process: numba's cache imports it
     module = sys.modules.get(name)
     if module is None:
         spec = importlib.util.spec_from_file_location(name, path)
@@ -239,7 +239,10 @@ def rhs_pointer(numba_fn: Any, dim: int, n_params: int) -> Any:
     folder = cache_dir()
     py_func = getattr(numba_fn, "py_func", None)
     if folder is not None and _importable(py_func) and _options(numba_fn) is not None:
-        return _disk_cached(numba_fn, dim, n_params, folder)
+        try:
+            return _disk_cached(numba_fn, dim, n_params, folder)
+        except Exception:  # an unusable cache entry or file: compile in memory below
+            pass
     scope: dict[str, Any] = {"_f": numba_fn}
     source = _callback_source(dim, n_params, "", "")
     exec(compile(source, "<sciml generated rhs>", "exec"), scope)

@@ -10,7 +10,7 @@ the array backends it runs on.
 Adding a pipeline
 -----------------
 A solver or learner (``chaos``, ``forecast``, ``fluxtransport``,
-``fem-submodel``, ``rom``, ...) joins the runner in three steps, the way the
+``fem-global``, ``rom``, ...) joins the runner in three steps, the way the
 built-in ``ou`` pipeline does (see :mod:`sciml.ensemble.ou`):
 
 1. a configuration model: a frozen pydantic model that forbids unknown keys

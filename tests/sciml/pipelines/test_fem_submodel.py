@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -249,3 +250,15 @@ def test_demo_part(tmp_path: Path) -> None:
     with xr.open_dataset(tmp_path / "fem-submodel" / "fem_submodel.nc") as ds:
         assert FemSubmodelConfig.model_validate_json(ds.attrs["config"]) == CONFIG
         assert ds["peak_displacement_generated"].sizes["member"] == CONFIG.n_samples
+
+
+def test_example_run_file_is_the_documented_configuration() -> None:
+    root = Path(__file__).resolve().parents[3] / "examples"
+    sys.path.insert(0, str(root))
+    try:
+        import fem_submodel_wgan
+    finally:
+        sys.path.pop(0)
+    plan = load_run(root / "fem_submodel.toml")
+    assert plan.describe().startswith("workflow fem-submodel, 1000 members, seed 1")
+    assert plan.config == fem_submodel_wgan.config(quick=False)

@@ -231,3 +231,16 @@ def test_cuda_matches_cpu(histories: xr.Dataset) -> None:
     np.testing.assert_allclose(
         gpu.sample(16, seed=0)["displacement"], cpu.sample(16, seed=0)["displacement"], atol=1e-3
     )
+
+
+def test_constant_entries_are_reproduced(histories: xr.Dataset) -> None:
+    """A state at rest at t = 0 (zero variance) stays at rest in generated histories."""
+    data = histories.copy(deep=True)
+    data["displacement"][:, 0] = 0.0  # every member starts at rest
+    data["displacement"][:, :, 1] = 0.25  # node 1 is clamped
+    gan = WGANGP(TINY).fit(data)
+    fake = gan.sample(64, seed=3)["displacement"]
+    scale = float(histories["displacement"].std("member").max())
+    np.testing.assert_allclose(fake[:, 0, 0].values, 0.0, atol=1e-10 * scale)
+    np.testing.assert_allclose(fake[:, :, 1].values, 0.25, atol=1e-10 * scale)
+    assert float(fake[:, 1:, 0].std()) > 0.1 * scale  # the rest still varies
