@@ -100,5 +100,5 @@ def iterate(
             state = f(state, k, pp)
             alive = alive & (xp.max(xp.abs(state), axis=0) <= max_abs)
             out[k] = xp.where(alive, state, xp.nan)
-    status = xp.where(alive, Status.SUCCESS, Status.DIVERGED).astype(xp.int8)
+    status = xp.where(alive, int(Status.SUCCESS), int(Status.DIVERGED)).astype(xp.int8)
     return OdeSolution(backend.to_numpy(out), t, dt, backend.to_numpy(status), steps, backend.name)

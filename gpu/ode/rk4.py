@@ -56,7 +56,7 @@ def _array_rk4(
             y = _rk4_step(f, y, t0 + ((k - 1) * substeps + s) * h, h, p)
         alive = alive & (xp.max(xp.abs(y), axis=0) <= max_abs)
         out[k] = xp.where(alive, y, xp.nan)
-    status = xp.where(alive, Status.SUCCESS, Status.DIVERGED).astype(xp.int8)
+    status = xp.where(alive, int(Status.SUCCESS), int(Status.DIVERGED)).astype(xp.int8)
     return out, status
 
 

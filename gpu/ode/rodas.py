@@ -155,7 +155,7 @@ def _array_rodas(
     iteration = 0
     while bool(xp.any(active)):
         if iteration >= max_steps:
-            status = xp.where(active, Status.MAX_STEPS, status)
+            status = xp.where(active, int(Status.MAX_STEPS), status)
             break
         iteration += 1
         last = h >= t_end - t
@@ -175,7 +175,7 @@ def _array_rodas(
         err = xp.sqrt(xp.mean((ks[5] / scale) ** 2, axis=0))
         accept = active & xp.isfinite(err) & (err <= 1.0)
         big = accept & ~(xp.max(xp.abs(y_new), axis=0) <= max_abs)
-        status = xp.where(big, Status.DIVERGED, status)
+        status = xp.where(big, int(Status.DIVERGED), status)
         active = active & ~big
         accept = accept & ~big
         while True:
@@ -193,7 +193,7 @@ def _array_rodas(
         active = active & ~(accept & last)
         h = h * _control(xp, err, accept)
         stalled = active & (h < _TINY * xp.maximum(xp.abs(t), dt_out))
-        status = xp.where(stalled, Status.STEP_TOO_SMALL, status)
+        status = xp.where(stalled, int(Status.STEP_TOO_SMALL), status)
         active = active & ~stalled
     return out, status, n_steps
 

@@ -92,7 +92,7 @@ def _array_rosenbrock(
     iteration = 0
     while bool(xp.any(active)):
         if iteration >= max_steps:
-            status = xp.where(active, Status.MAX_STEPS, status)
+            status = xp.where(active, int(Status.MAX_STEPS), status)
             break
         iteration += 1
         remaining = t_end - t
@@ -116,7 +116,7 @@ def _array_rosenbrock(
         finite = xp.isfinite(err)
         accept = active & finite & (err <= 1.0)
         big = accept & ~(xp.max(xp.abs(y_new), axis=0) <= max_abs)
-        status = xp.where(big, Status.DIVERGED, status)
+        status = xp.where(big, int(Status.DIVERGED), status)
         active = active & ~big
         accept = accept & ~big
         while True:
@@ -138,7 +138,7 @@ def _array_rosenbrock(
         fac = xp.where(accept, fac, xp.minimum(fac, 1.0))
         h = h * fac
         stalled = active & (h < _TINY * xp.maximum(xp.abs(t), dt_out))
-        status = xp.where(stalled, Status.STEP_TOO_SMALL, status)
+        status = xp.where(stalled, int(Status.STEP_TOO_SMALL), status)
         active = active & ~stalled
     return out, status, n_steps
 

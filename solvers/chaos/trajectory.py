@@ -8,19 +8,12 @@
 Initial conditions: with ``ic=None``, a single member without a seed starts
 from dysts' reference initial condition; otherwise member ``m`` draws a
 perturbation of it from the ``m``-th child of ``SeedSequence(seed)`` and is
-integrated for ``burn_in`` periods, so that it starts on the attractor. The
-perturbation is 0.1 of dysts' attractor standard deviation per component;
-several flows have thin basins (SprottD, I, L, M, Q, R, SprottJerk,
-TurchinHanski), so a member that leaves the finite range or stalls during the
-burn-in, or ends it more than 10 attractor standard deviations from dysts'
-initial condition (CellCycle members fall onto a stiff, non-chaotic state),
-draws a new perturbation ten times smaller from its own stream, up to
-:data:`REDRAWS` times, and is flagged (its ``status``) if it still fails; the
-rest of the batch is unaffected. The burn-in of the adaptive explicit
-methods runs as ``auto``, so a member that turns stiff is finished by RODAS4
-instead of stalling the batch. The draws depend only on the seed and the
-member index, never on how the members are split into calls
-(``first_member``).
+integrated for ``burn_in`` periods, so that it starts on the attractor;
+members that escape (thin basins) redraw smaller perturbations, see
+:mod:`solvers.chaos.sampling`. The burn-in of the adaptive explicit methods
+runs as ``auto``, so a member that turns stiff is finished by RODAS4 instead
+of stalling the batch. The draws depend only on the seed and the member
+index, never on how the members are split into calls (``first_member``).
 
 Flows are integrated by the chosen method; maps are iterated (``time`` is the
 iteration index; ``burn_in`` counts hundreds of iterations); delay equations
@@ -56,9 +49,10 @@ from gpu.ode import (
 from solvers.chaos.adapter import batched_rhs, modes, numpy_jacobian
 from solvers.chaos.catalog import System, get
 from solvers.chaos.delay import delay_run
+from solvers.chaos.sampling import burn_in_members, initial_states
 from solvers.contract import with_provenance
 
-__all__ = ["METHODS", "REDRAWS", "member_streams", "resolve_backend", "trajectory"]
+__all__ = ["METHODS", "member_streams", "resolve_backend", "trajectory"]
 
 #: Integration methods of :func:`trajectory`.
 METHODS: tuple[str, ...] = (
@@ -73,12 +67,6 @@ METHODS: tuple[str, ...] = (
 #: ``auto``: attempts per period of model time the explicit method may take
 #: before a member counts as stalled and is redone by the stiff method.
 STEPS_PER_PERIOD = 5_000
-_PERTURBATION = 0.1  # initial spread before burn-in, in units of dysts' std per component
-#: Times a member that fails its burn-in redraws a ten times smaller perturbation.
-REDRAWS = 3
-_EXTENT = 10.0  # a burnt-in member this many attractor std from dysts' ic has left the attractor
-_ESCAPE = 100.0  # ... and one this many std away during the burn-in is stopped as diverged
-_MAP_PERTURBATION = 1e-3  # maps: relative spread (dysts has no attractor std for maps)
 _MAP_BURN_IN = 100  # maps: iterations per unit of burn_in
 
 
@@ -249,97 +237,6 @@ def _iterate_map(
     return iterate(backend, rhs, y0, n_out=n, params=p), burn_status
 
 
-def _initial_states(
-    system: System,
-    ic: Any,
-    members: int,
-    rngs: Sequence[np.random.Generator] | None,
-) -> tuple[np.ndarray, bool]:
-    """(dim, members) initial states and whether they still need a burn-in.
-
-    Without ``ic`` and ``rngs``, every member starts from dysts' initial condition.
-    """
-    if ic is not None:
-        y0 = np.asarray(ic, dtype=float)
-        if y0.ndim == 1:
-            y0 = np.repeat(y0[None, :], members, axis=0)
-        if y0.shape != (members, system.dim):
-            raise InputError(
-                f"ic must have shape (dim,) = ({system.dim},) or (members, dim) = "
-                f"({members}, {system.dim}) for {system.name}, got {np.shape(ic)}"
-            )
-        if not np.all(np.isfinite(y0)):
-            raise InputError("ic contains NaN or infinite values")
-        return np.ascontiguousarray(y0.T), False
-    if rngs is None:
-        return np.repeat(system.ic[:, None], members, axis=1), False
-    return _perturbed(system, rngs, 1.0), True
-
-
-def _perturbed(system: System, rngs: Sequence[np.random.Generator], shrink: float) -> np.ndarray:
-    """dysts' initial condition plus one draw per generator, ``shrink`` times the default spread."""
-    if system.kind == "map":
-        scale = _MAP_PERTURBATION * np.maximum(np.abs(system.ic), _MAP_PERTURBATION)
-    else:
-        scale = _PERTURBATION * np.where(system.std > 0, system.std, 1.0)
-    draws = np.array([rng.standard_normal(system.dim) for rng in rngs]).T
-    return system.ic[:, None] + shrink * scale[:, None] * draws
-
-
-def _escaped(system: System, y: np.ndarray) -> np.ndarray:
-    """Members farther than :data:`_EXTENT` attractor std from dysts' initial condition.
-
-    Components dysts marks unbounded (phases, time-like variables) are not checked.
-    """
-    bounded = np.setdiff1d(np.arange(system.dim), system.unbounded_indices)
-    std = np.where(system.std > 0, system.std, 1.0)[bounded, None]
-    distance = np.abs(y[bounded] - system.ic[bounded, None]) / std
-    return np.asarray(np.any(distance > _EXTENT, axis=0))
-
-
-def _burn_in(
-    method: str,
-    backend: Backend,
-    system: System,
-    y0: np.ndarray,
-    rngs: Sequence[np.random.Generator],
-    params: np.ndarray | None,
-    rtol: float,
-    atol: float,
-    span: float,
-    substeps: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Integrate the drawn states over ``span``; failed members redraw (see the module docstring).
-
-    Returns the states at the end of the burn-in (the last drawn state where a
-    member failed every attempt) and the burn-in status of each member. A
-    member that ends far from the attractor (:func:`_escaped`) redraws too; on
-    the last attempt it is kept.
-    """
-    # stop escaping members early (cheaply) unless a component is unbounded by nature
-    bound = 1e12
-    if not system.unbounded_indices:
-        bound = float(np.max(np.abs(system.ic) + _ESCAPE * system.std))
-    start = y0.copy()
-    end = y0.copy()
-    status = np.zeros(y0.shape[1], dtype=np.int8)
-    todo = np.arange(y0.shape[1])
-    for attempt in range(REDRAWS + 1):
-        if attempt:
-            start[:, todo] = _perturbed(system, [rngs[int(m)] for m in todo], 10.0**-attempt)
-        sub = None if params is None else params[:, todo]
-        warm = _integrate(
-            method, backend, system, start[:, todo], span, 2, sub, rtol, atol, substeps, bound
-        )
-        end[:, todo] = np.where(warm.ok, warm.y[-1], start[:, todo])
-        status[todo] = warm.status
-        retry = ~warm.ok | (_escaped(system, end[:, todo]) & (attempt < REDRAWS))
-        todo = todo[retry]
-        if todo.size == 0:
-            break
-    return end, status
-
-
 def _member_rngs(
     seed: int | np.random.SeedSequence | None,
     rngs: Sequence[np.random.Generator] | None,
@@ -493,7 +390,7 @@ def trajectory(
     p = _param_rows(sys_, swept, members)
     rhs = batched_rhs(sys_)
     be = resolve_backend(backend, rhs)
-    y0, needs_burn_in = _initial_states(sys_, ic, members, generators)
+    y0, needs_burn_in = initial_states(sys_, ic, members, generators)
     if is_map:
         if be.name == "numba":
             be = get_backend("numpy")
@@ -504,9 +401,14 @@ def trajectory(
             burn_steps = math.ceil(burn_in * period / dt_out) * int(substeps)
             explicit = method in ("dopri5", "dop853", *SDE_METHODS)
             deterministic = "auto" if explicit else method
-            y0, burn_status = _burn_in(
-                deterministic, be, sys_, y0, generators, p, rtol, atol, burn_in * period, burn_steps
-            )
+            span = burn_in * period
+
+            def warm_up(y: np.ndarray, q: np.ndarray | None, bound: float) -> OdeSolution:
+                return _integrate(
+                    deterministic, be, sys_, y, span, 2, q, rtol, atol, burn_steps, bound
+                )
+
+            y0, burn_status = burn_in_members(warm_up, sys_, y0, generators, p)
         if method in SDE_METHODS:
             if be.name == "numba":
                 be = get_backend("numpy")
@@ -568,7 +470,7 @@ def _delay_trajectory(
 ) -> xr.Dataset:
     if swept:
         raise ConfigError(f"{system.name}: parameter sweeps are not supported for delay equations")
-    y0, needs_burn_in = _initial_states(system, ic, members, rngs)
+    y0, needs_burn_in = initial_states(system, ic, members, rngs)
     be = get_backend(backend)
     if be.name == "numba":
         be = get_backend("numpy")

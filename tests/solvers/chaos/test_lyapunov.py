@@ -89,11 +89,11 @@ def test_largest_exponent_agrees_with_dysts_estimator_run_long(name: str) -> Non
 
     The reference is dysts' own estimator (``dysts.analysis.find_lyapunov_exponents``)
     run here on 40 periods with its early stop off, not dysts' stored
-    ``maximum_lyapunov_estimated``. The stored values look like short runs of that
-    estimator (Rössler: 0.151 stored, 0.144 from its two-period docstring run),
-    and its early stop, which shortens the averaging length but keeps summing,
-    inflates long runs (Rössler: 0.191 over 100 periods). Run on 40 periods with
-    the stop off, the estimator gives Rössler 0.076 and SprottM 0.054, near sciml
+    ``maximum_lyapunov_estimated``, which that estimator does not reproduce
+    (Rössler 0.151 stored; two periods, its docstring run, give 0.144, and its
+    early stop, which shortens the averaging length but keeps summing,
+    inflates long runs to 0.191). Run on 40 periods with the stop off, the
+    estimator gives Rössler 0.076 and SprottM 0.054 (stored 0.084), near sciml
     (0.065-0.069, 0.042-0.044) and, for Rössler, the literature (0.0714, Sprott
     2003). The sample table is in docs/user-guide/chaos.md
     (benchmarks/lyapunov_catalog.py).
