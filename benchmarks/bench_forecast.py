@@ -12,7 +12,11 @@ trajectory after 1,000 points of context) the script times fit + forecast
 (median of repeated runs after one warm-up) and reports the median sMAPE.
 Target: sciml at least 3x faster (ratio this/peer <= 0.33) at equal or
 better median sMAPE. Run ``python benchmarks/bench_forecast.py [repeats]``;
-needs ``pip install reservoirpy``.
+needs ``pip install reservoirpy``. sciml runs its small dense solves with one
+BLAS thread (``sciml.forecast.base.one_blas_thread``); reservoirpy uses the
+BLAS default. Run it also as ``OPENBLAS_NUM_THREADS=1 python ...`` to
+compare both on one thread (on a busy machine the default threads spin and
+slow both down).
 """
 
 from __future__ import annotations
@@ -96,6 +100,7 @@ def smape(pred: np.ndarray, truth: np.ndarray) -> float:
 
 def main(repeats: int = 3) -> None:
     print(f"load average before: {os.getloadavg()}")
+    print(f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     cases = {
         "ESN": (sciml_run(sciml_esn), rpy_esn),
         "NVAR": (sciml_run(lambda: NVAR(delays=2, stride=1, degree=2, alpha=1e-6)), rpy_nvar),

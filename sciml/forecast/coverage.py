@@ -80,7 +80,7 @@ def conformal_coverage(
     context: int = 100,
     n_windows: int = 50,
     n_train: int = 1000,
-    length: int = 5000,
+    length: int = 1000,
     pts_per_period: int = 100,
     rtol: float = 1e-10,
     seed: int = 0,
@@ -99,9 +99,9 @@ def conformal_coverage(
         Miscoverage of the intervals (0.1: 90% intervals).
     horizon, context, n_windows
         As in :class:`~sciml.forecast.ConformalForecaster`; the test uses as many windows.
-    length : int, default 5000
-        Points of the calibration and test trajectories (about 50 periods: windows
-        far enough apart to be nearly independent, and spanning the attractor).
+    length : int, default 1000
+        Points of the calibration and test trajectories (longer: windows further
+        apart, closer to independent, and spanning more of the attractor).
     n_train, pts_per_period, rtol, seed, backend, workers
         As in :func:`sciml.forecast.bench.run`.
 
