@@ -26,6 +26,10 @@ has_distributed = module_available("distributed")
 requires_distributed = pytest.mark.skipif(
     not has_distributed, reason="dask.distributed not installed"
 )
+has_dysts = module_available("dysts")
+requires_dysts = pytest.mark.skipif(
+    not has_dysts, reason="dysts not installed: pip install 'sciml[chaos]'"
+)
 
 #: One pytest param per backend, skipped cleanly where unavailable.
 BACKEND_PARAMS = [
