@@ -6,22 +6,37 @@ product, e.g. a finite-element mass matrix), so that only one block of the
 Gram matrix exists at a time; :func:`iter_dissimilarity_blocks` yields the
 blocks for callers that reduce them on the fly. For a set against itself
 each block of rows is multiplied only with the columns from its first row on
-(the upper triangle), which halves the work; the sine normalizes the
-snapshots first, so its Gram blocks hold cosines.
+(the upper triangle, its diagonal square through a symmetric rank-k update),
+which halves the work, and the lower triangle is mirrored from the upper one.
 
-* sine: ``delta(u, v) = sqrt(1 - <u, v>^2 / (|u|^2 |v|^2))``, the sine of the
-  angle between the lines spanned by ``u`` and ``v``;
+* sine: ``delta(u, v) = sqrt(1 - c^2)``, ``c = <u, v> / (|u| |v|)``, the sine
+  of the angle between the lines spanned by ``u`` and ``v``;
 * euclidean: ``|u - v| = sqrt(|u|^2 + |v|^2 - 2 <u, v>)``.
 
-NumPy and CuPy turn the Gram block into dissimilarities with array
-expressions; numba fuses that step into one compiled loop; JAX compiles the
-whole block. Principal angles between subspaces (:func:`principal_angles`)
-use an orthonormalization and two SVDs on the backend's namespace.
+The Gram block is written straight into the output matrix and turned into
+dissimilarities in place, the normalization by ``1 / (|u| |v|)`` fused into
+that pass (no normalized copy of the snapshots): NumPy runs its ufuncs on
+cache-sized strips of rows, numba one parallel loop; JAX compiles the whole
+block and CuPy runs array expressions.
+
+Near-parallel pairs: ``c`` carries a rounding error of about ``eps``, so
+``sqrt(1 - c^2)`` has an absolute error of about ``eps / delta`` and loses
+all digits below ``delta ~ sqrt(eps)``. Pairs below ``eps^(1/4)`` (1.2e-4 in
+float64) are therefore recomputed from the normalized difference
+``w = |u/|u| - s v/|v||`` (``s`` the sign of ``c``), an accurate chord of the
+angle, as ``delta = w sqrt(1 - w^2 / 4)``, at ``O(n_dofs)`` per pair; a
+snapshot with more than 16 such partners in a block row (a set of nearly
+parallel snapshots, such as scaled copies) keeps ``sqrt(1 - c^2)`` for them,
+with an absolute error of about ``sqrt(eps)``.
+
+Principal angles between subspaces (:func:`principal_angles`) use an
+orthonormalization and two SVDs on the backend's namespace.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
@@ -34,49 +49,25 @@ __all__ = ["iter_dissimilarity_blocks", "pairwise_dissimilarity", "principal_ang
 
 Kind = Literal["sine", "euclidean"]
 _KINDS = ("sine", "euclidean")
+_STRIP = 1 << 15  # elements per NumPy strip (256 KiB in float64): stays in L2
+_REFINE_PER_ROW = 16  # near-parallel partners refined per snapshot and block row
+_REFINE_CHUNK = 256  # pairs refined at once
+_MIRROR_TILE = 64  # rows and columns of a mirrored tile
 
 
-def _transform_numpy(gram: Any, left: Any, right: Any, kind: str, xp: Any) -> Any:
-    """Dissimilarity from a Gram block: of unit vectors (sine), or with squared norms."""
-    if kind == "sine":
-        return xp.sqrt(xp.clip(1.0 - gram * gram, 0.0, None))
-    return xp.sqrt(xp.clip(left[:, None] + right[None, :] - 2.0 * gram, 0.0, None))
+@dataclass(frozen=True)
+class _Sets:
+    """Checked inputs: ``left``/``right`` are reciprocal norms (sine) or squared norms."""
 
-
-def _transform_inplace(gram: np.ndarray, left: np.ndarray, right: np.ndarray, kind: str) -> None:
-    """The NumPy transform without temporaries: ``gram`` becomes the block."""
-    if kind == "sine":
-        np.multiply(gram, gram, out=gram)
-        np.subtract(1.0, gram, out=gram)
-    else:
-        gram *= -2.0
-        gram += left[:, None]
-        gram += right[None, :]
-    np.maximum(gram, 0.0, out=gram)
-    np.sqrt(gram, out=gram)
-
-
-def _transform_loops(gram: np.ndarray, left: np.ndarray, right: np.ndarray, sine: bool) -> None:
-    """In place: ``gram`` becomes the dissimilarity block (numba kernel)."""
-    rows, cols = gram.shape
-    for i in range(rows):
-        for j in range(cols):
-            g = gram[i, j]
-            value = 1.0 - g * g if sine else left[i] + right[j] - 2.0 * g
-            gram[i, j] = np.sqrt(value) if value > 0.0 else 0.0
-
-
-def _block_jax(a: Any, b: Any, left: Any, right: Any, kind: str) -> Any:
-    import jax.numpy as jnp
-
-    return _transform_numpy(a @ b.T, left, right, kind, jnp)
-
-
-@cache
-def _compiled(backend: Backend) -> Any:
-    if backend.name == "numba":
-        return backend.jit(_transform_loops, cache=False)
-    return backend.jit(_block_jax, static_argnums=(4,))
+    a: np.ndarray
+    b: np.ndarray
+    wa: np.ndarray
+    wb: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    kind: str
+    symmetric: bool
+    syrk: bool  # the diagonal squares are a[rows] @ a[rows].T
 
 
 def _check_set(x: Any, name: str) -> np.ndarray:
@@ -111,22 +102,204 @@ def _apply_inner(x: np.ndarray, inner: Any) -> np.ndarray:
             f"inner must be a ({x.shape[1]}, {x.shape[1]}) matrix to match the dof count, "
             f"got shape {getattr(inner, 'shape', None)}"
         )
-    return np.asarray((inner @ x.T).T)
+    return np.ascontiguousarray(np.asarray((inner @ x.T).T), dtype=x.dtype)
 
 
-def _gram_host(a: np.ndarray, wb: np.ndarray, rows: slice, cols: slice, same: bool) -> np.ndarray:
-    """``a[rows] @ wb[cols].T``; for a set against itself the square on the
-    diagonal goes through ``x @ x.T`` (a symmetric rank-k update in BLAS) and
-    only the rest through a general product, so no product is computed twice."""
-    out = np.empty((rows.stop - rows.start, cols.stop - cols.start), dtype=a.dtype)
-    if not same:
-        return np.matmul(a[rows], wb[cols].T, out=out)
+def _prepare(a: Any, b: Any, kind: str, inner: Any, block_size: int) -> _Sets:
+    if kind not in _KINDS:
+        raise ConfigError(f"kind must be one of {', '.join(_KINDS)}, got {kind!r}")
+    if block_size < 1:
+        raise ConfigError(f"block_size must be at least 1, got {block_size}")
+    a_host = _check_set(a, "a")
+    symmetric = b is None
+    b_host = a_host if symmetric else _check_set(b, "b")
+    if b_host.shape[1] != a_host.shape[1]:
+        raise InputError(
+            f"a and b must have the same dof count, got {a_host.shape[1]} and {b_host.shape[1]}"
+        )
+    dtype = np.result_type(a_host.dtype, b_host.dtype, np.float32)  # integers -> float64
+    a_host = np.ascontiguousarray(a_host, dtype=dtype)
+    b_host = a_host if symmetric else np.ascontiguousarray(b_host, dtype=dtype)
+    wb = _apply_inner(b_host, inner)
+    wa = wb if symmetric else _apply_inner(a_host, inner)
+    left = _squared_norms(a_host, wa, "a", kind)
+    right = left if symmetric else _squared_norms(b_host, wb, "b", kind)
+    if kind == "sine":
+        left = 1.0 / np.sqrt(left)
+        right = left if symmetric else 1.0 / np.sqrt(right)
+    return _Sets(a_host, b_host, wa, wb, left, right, kind, symmetric, symmetric and inner is None)
+
+
+def _tiles(sets: _Sets, block_size: int) -> Iterator[tuple[slice, slice]]:
+    n_a, n_b = sets.a.shape[0], sets.b.shape[0]
+    for start in range(0, n_a, block_size):
+        yield slice(start, min(start + block_size, n_a)), slice(start if sets.symmetric else 0, n_b)
+
+
+def _gram_host(sets: _Sets, rows: slice, cols: slice, out: np.ndarray) -> None:
+    """``out <- a[rows] @ wb[cols].T``; a diagonal square of a set against itself
+    goes through ``x @ x.T`` (a symmetric rank-k update in BLAS), the rest
+    through a general product, so no product is computed twice."""
+    if not sets.syrk:
+        np.matmul(sets.a[rows], sets.wb[cols].T, out=out)
+        return
     width = rows.stop - rows.start
-    square = a[rows]
+    square = sets.a[rows]
     np.matmul(square, square.T, out=out[:, :width])
     if cols.stop > rows.stop:
-        np.matmul(square, a[rows.stop : cols.stop].T, out=out[:, width:])
-    return out
+        np.matmul(square, sets.a[rows.stop : cols.stop].T, out=out[:, width:])
+
+
+def _transform_strips(
+    gram: np.ndarray, left: np.ndarray, right: np.ndarray, kind: str, below: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """NumPy: ``gram`` becomes the dissimilarity block, strip by strip of rows.
+
+    Returns the (row, column) indices of the sines below ``below``.
+    """
+    step = max(1, _STRIP // gram.shape[1])
+    hits_i, hits_j = [], []
+    for i in range(0, gram.shape[0], step):
+        g = gram[i : i + step]
+        if kind == "sine":
+            g *= left[i : i + step, None]
+            g *= right[None, :]
+            np.multiply(g, g, out=g)
+            np.subtract(1.0, g, out=g)
+        else:
+            g *= -2.0
+            g += left[i : i + step, None]
+            g += right[None, :]
+        np.maximum(g, 0.0, out=g)
+        np.sqrt(g, out=g)
+        if kind == "sine":
+            ii, jj = np.nonzero(g < below)
+            hits_i.append(ii + i)
+            hits_j.append(jj)
+    if not hits_i:
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+    return np.concatenate(hits_i), np.concatenate(hits_j)
+
+
+def _transform_xp(gram: Any, left: Any, right: Any, kind: str, xp: Any) -> Any:
+    """Dissimilarity from a Gram block, as one array expression."""
+    if kind == "sine":
+        cos = gram * left[:, None] * right[None, :]
+        return xp.sqrt(xp.clip(1.0 - cos * cos, 0.0, None))
+    return xp.sqrt(xp.clip(left[:, None] + right[None, :] - 2.0 * gram, 0.0, None))
+
+
+def _block_jax(a: Any, b: Any, left: Any, right: Any, kind: str) -> Any:
+    import jax.numpy as jnp
+
+    return _transform_xp(a @ b.T, left, right, kind, jnp)
+
+
+@cache
+def _compiled_jax(backend: Backend) -> Any:
+    return backend.jit(_block_jax, static_argnums=(4,))
+
+
+def _refine(
+    sets: _Sets, rows: slice, cols: slice, dest: np.ndarray, ii: np.ndarray, jj: np.ndarray
+) -> None:
+    """Recompute near-parallel pairs ``dest[ii, jj]`` of a sine block from
+    normalized differences."""
+    if sets.symmetric:  # the diagonal is set to exact zeros
+        off_diagonal = ii + rows.start != jj + cols.start
+        ii, jj = ii[off_diagonal], jj[off_diagonal]
+    if ii.size == 0:
+        return
+    keep = np.bincount(ii, minlength=dest.shape[0])[ii] <= _REFINE_PER_ROW
+    ii, jj = ii[keep], jj[keep]
+    for k in range(0, ii.size, _REFINE_CHUNK):
+        bi, bj = ii[k : k + _REFINE_CHUNK], jj[k : k + _REFINE_CHUNK]
+        gi, gj = bi + rows.start, bj + cols.start
+        su, sv = sets.left[gi, None], sets.right[gj, None]
+        wv = sets.wb[gj] * sv
+        u = sets.a[gi] * su
+        sign = np.where(np.einsum("ij,ij->i", u, wv) < 0.0, -1.0, 1.0)[:, None]
+        diff = u - sign * (sets.b[gj] * sv)
+        wdiff = diff if sets.wa is sets.a else sets.wa[gi] * su - sign * wv
+        chord2 = np.clip(np.einsum("ij,ij->i", diff, wdiff), 0.0, 2.0)
+        dest[bi, bj] = np.sqrt(chord2 * (1.0 - 0.25 * chord2))
+
+
+def _fill(
+    backend: Backend,
+    sets: _Sets,
+    device: Any,
+    rows: slice,
+    cols: slice,
+    base: np.ndarray,
+    offset: tuple[int, int],
+) -> None:
+    """Write the dissimilarities ``D[rows, cols]`` into the C-ordered ``base``
+    (the result matrix, or a block of it) from row and column ``offset`` on."""
+    r0, c0 = offset
+    dest = base[r0 : r0 + rows.stop - rows.start, c0 : c0 + cols.stop - cols.start]
+    below = float(np.finfo(sets.a.dtype).eps ** 0.25)  # refined under this sine
+    hits: tuple[Any, Any]  # (row, column) indices of the sines below it
+    if backend.name in ("numpy", "numba"):
+        cast = dest.dtype != sets.a.dtype  # then compute in a block of the input's dtype
+        if cast:
+            base, r0, c0 = np.empty(dest.shape, sets.a.dtype), 0, 0
+        gram = base[r0 : r0 + dest.shape[0], c0 : c0 + dest.shape[1]]
+        _gram_host(sets, rows, cols, gram)
+        left, right = sets.left[rows], sets.right[cols]
+        if backend.name == "numpy":
+            hits = _transform_strips(gram, left, right, sets.kind, below)
+        else:
+            from gpu.kernels import _dissimilarity_numba as kernels
+
+            if sets.kind == "sine":
+                counts = kernels.sine_inplace(base, r0, c0, left, right, below)
+                rows_hit = np.flatnonzero(counts)  # usually few: search only those rows
+                ii, jj = np.nonzero(gram[rows_hit] < below)
+                hits = (rows_hit[ii], jj)
+            else:
+                kernels.euclidean_inplace(base, r0, c0, left, right)
+                hits = (np.empty(0, dtype=np.intp),) * 2
+        if cast:
+            dest[...] = gram
+    else:
+        a_dev, wb_dev, left_dev, right_dev = device
+        if backend.name == "jax":
+            block = _compiled_jax(backend)(
+                a_dev[rows], wb_dev[cols], left_dev[rows], right_dev[cols], sets.kind
+            )
+        else:
+            gram = a_dev[rows] @ wb_dev[cols].T
+            block = _transform_xp(gram, left_dev[rows], right_dev[cols], sets.kind, backend.xp)
+        dest[...] = backend.to_numpy(block)
+        ii, jj = np.nonzero(dest < below)
+        hits = (ii, jj)
+    if sets.kind == "sine":
+        _refine(sets, rows, cols, dest, *hits)
+    if sets.symmetric:
+        diag = np.arange(rows.stop - rows.start)
+        dest[diag, diag] = 0.0
+
+
+def _device_arrays(backend: Backend, sets: _Sets) -> Any:
+    if backend.name in ("numpy", "numba"):
+        return None
+    return tuple(backend.asarray(x) for x in (sets.a, sets.wb, sets.left, sets.right))
+
+
+def _mirror(backend: Backend, out: np.ndarray) -> None:
+    """Copy the strict upper triangle of the square ``out`` onto the lower one."""
+    if backend.name == "numba":
+        from gpu.kernels import _dissimilarity_numba as kernels
+
+        kernels.mirror_upper(out, _MIRROR_TILE)
+        return
+    for r0 in range(0, out.shape[0], _MIRROR_TILE):  # strips of rows: cache-sized copies
+        r1 = min(r0 + _MIRROR_TILE, out.shape[0])
+        out[r0:r1, :r0] = out[:r0, r0:r1].T
+        tile = out[r0:r1, r0:r1]
+        lower = np.tril_indices(r1 - r0, -1)
+        tile[lower] = tile.T[lower]
 
 
 def iter_dissimilarity_blocks(
@@ -145,7 +318,7 @@ def iter_dissimilarity_blocks(
     backend : Backend
         Where to compute.
     a : array_like, shape (n_a, n_dofs)
-        Snapshots, one per row.
+        Snapshots, one per row (float32 input is computed in float32).
     b : array_like, shape (n_b, n_dofs), optional
         Second set; ``None`` compares ``a`` with itself, computing for each
         block of rows only the columns from the block's first row on
@@ -171,47 +344,11 @@ def iter_dissimilarity_blocks(
     ConfigError
         Unknown ``kind`` or a block size below 1.
     """
-    if kind not in _KINDS:
-        raise ConfigError(f"kind must be one of {', '.join(_KINDS)}, got {kind!r}")
-    if block_size < 1:
-        raise ConfigError(f"block_size must be at least 1, got {block_size}")
-    a_host = _check_set(a, "a")
-    symmetric = b is None
-    b_host = a_host if symmetric else _check_set(b, "b")
-    if b_host.shape[1] != a_host.shape[1]:
-        raise InputError(
-            f"a and b must have the same dof count, got {a_host.shape[1]} and {b_host.shape[1]}"
-        )
-    wb_host = _apply_inner(b_host, inner)
-    wa_host = wb_host if symmetric else _apply_inner(a_host, inner)
-    left_host = _squared_norms(a_host, wa_host, "a", kind)
-    right_host = left_host if symmetric else _squared_norms(b_host, wb_host, "b", kind)
-    if kind == "sine":  # unit vectors: the Gram block holds the cosines
-        a_host = a_host / np.sqrt(left_host)[:, None]
-        same = symmetric and inner is None
-        wb_host = a_host if same else wb_host / np.sqrt(right_host)[:, None]
-    a_dev = backend.asarray(a_host)
-    wb_dev = backend.asarray(wb_host)
-    left = backend.asarray(left_host)
-    right = backend.asarray(right_host)
-    xp = backend.xp
-    n_a, n_b = a_host.shape[0], b_host.shape[0]
-    for start in range(0, n_a, block_size):
-        rows = slice(start, min(start + block_size, n_a))
-        cols = slice(start if symmetric else 0, n_b)
-        if backend.name == "jax":
-            block = np.array(
-                _compiled(backend)(a_dev[rows], wb_dev[cols], left[rows], right[cols], kind)
-            )
-        elif backend.name in ("numpy", "numba"):
-            block = _gram_host(a_dev, wb_dev, rows, cols, symmetric and wb_dev is a_dev)
-            if backend.name == "numba":
-                _compiled(backend)(block, left[rows], right[cols], kind == "sine")
-            else:
-                _transform_inplace(block, left[rows], right[cols], kind)
-        else:
-            gram = a_dev[rows] @ wb_dev[cols].T
-            block = backend.to_numpy(_transform_numpy(gram, left[rows], right[cols], kind, xp))
+    sets = _prepare(a, b, kind, inner, block_size)
+    device = _device_arrays(backend, sets)
+    for rows, cols in _tiles(sets, block_size):
+        block = np.empty((rows.stop - rows.start, cols.stop - cols.start), dtype=sets.a.dtype)
+        _fill(backend, sets, device, rows, cols, block, (0, 0))
         yield rows, cols, block
 
 
@@ -227,6 +364,10 @@ def pairwise_dissimilarity(
 ) -> np.ndarray:
     """The full pairwise dissimilarity matrix, assembled from blocks.
 
+    On numpy and numba each Gram block is computed straight into the
+    returned matrix (when ``dtype`` is the computing dtype) and transformed
+    there, so beyond the result only the snapshots and their norms are held.
+
     Parameters
     ----------
     backend : Backend
@@ -234,7 +375,8 @@ def pairwise_dissimilarity(
     a, b, kind, inner, block_size
         As in :func:`iter_dissimilarity_blocks`.
     dtype : numpy dtype
-        dtype of the returned matrix (float32 halves its memory).
+        dtype of the returned matrix (float32 halves its memory; computing
+        stays in the input's precision, float64 unless both sets are float32).
 
     Returns
     -------
@@ -242,18 +384,13 @@ def pairwise_dissimilarity(
         ``D[i, j]`` between ``a[i]`` and ``b[j]`` (``a[j]`` when ``b`` is None;
         then the matrix is symmetric with an exact zero diagonal).
     """
-    n_a = np.shape(a)[0]
-    n_b = n_a if b is None else np.shape(b)[0]
-    out = np.empty((n_a, n_b), dtype=dtype)
-    for rows, cols, block in iter_dissimilarity_blocks(
-        backend, a, b, kind=kind, inner=inner, block_size=block_size
-    ):
-        if b is None:
-            width = rows.stop - rows.start
-            square = np.triu(block[:, :width], 1)  # exact symmetry: the upper part wins
-            block[:, :width] = square + square.T
-            out[cols, rows] = block.T
-        out[rows, cols] = block
+    sets = _prepare(a, b, kind, inner, block_size)
+    device = _device_arrays(backend, sets)
+    out = np.empty((sets.a.shape[0], sets.b.shape[0]), dtype=dtype)
+    for rows, cols in _tiles(sets, block_size):
+        _fill(backend, sets, device, rows, cols, out, (rows.start, cols.start))
+    if sets.symmetric:
+        _mirror(backend, out)
     return out
 
 

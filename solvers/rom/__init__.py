@@ -6,12 +6,14 @@ along ``snapshot`` are the parameters. :func:`pod` and
 (the projection error onto a line), :func:`euclidean_dissimilarity` and
 :func:`grassmann_distance` compare snapshots and subspaces;
 :func:`kmedoids` clusters on any dissimilarity and :class:`LocalBases` builds
-one basis per cluster; :func:`efficiency_criterion` says a priori whether
+one basis per cluster (parameters assigned to clusters by k-NN or
+:class:`MLPClassifier`); :func:`efficiency_criterion` says a priori whether
 local bases pay off and for which ``(K, N)``; :class:`GalerkinROM` solves a
 linear parametric problem in a (local) reduced basis.
 """
 
 from solvers.rom._snapshots import make_snapshots
+from solvers.rom.classifier import MLPClassifier
 from solvers.rom.clustering import ClusteringResult, kmeans, kmedoids
 from solvers.rom.criterion import efficiency_criterion
 from solvers.rom.dissimilarity import (
@@ -28,6 +30,7 @@ __all__ = [
     "ClusteringResult",
     "GalerkinROM",
     "LocalBases",
+    "MLPClassifier",
     "MovingSourceProblem",
     "efficiency_criterion",
     "euclidean_dissimilarity",

@@ -37,7 +37,7 @@ class SnapshotMatrix:
 
 
 def as_matrix(
-    snapshots: Any, *, allow_zero: bool = True, name: str = "snapshots"
+    snapshots: Any, *, allow_zero: bool = True, name: str = "snapshots", dtype: Any = float
 ) -> SnapshotMatrix:
     """View a snapshot set as a matrix, one snapshot per row.
 
@@ -50,6 +50,8 @@ def as_matrix(
         Whether zero snapshots are accepted.
     name : str
         What to call the input in error messages.
+    dtype : numpy dtype
+        dtype of the matrix (float64 by default).
 
     Raises
     ------
@@ -65,10 +67,10 @@ def as_matrix(
         dof_coords = {
             str(k): v for k, v in da.coords.items() if set(v.dims) and set(v.dims) <= set(dof_dims)
         }
-        values = np.asarray(da.values, dtype=float).reshape(da.sizes["snapshot"], -1)
+        values = np.asarray(da.values, dtype=dtype).reshape(da.sizes["snapshot"], -1)
         shape = tuple(int(da.sizes[d]) for d in dof_dims)
     else:
-        values = np.asarray(snapshots, dtype=float)
+        values = np.asarray(snapshots, dtype=dtype)
         if values.ndim != 2:
             raise InputError(f"{name} must be 2-D (snapshots, dofs), got shape {values.shape}")
         dof_dims, shape, dof_coords = ("node",), (values.shape[1],), {}

@@ -9,9 +9,10 @@ of clusters ``K`` and online dimension ``N``:
 where ``e(o, c, N)`` is the relative projection error of training snapshot
 ``o`` onto the first ``N`` POD modes of cluster ``c``, ``c(o)`` its own
 cluster, ``c2(o)`` the cluster of its second-nearest medoid (where a
-misassigned snapshot most likely lands), and ``p_K`` the classifier's
-cross-validated misassignment rate. ``K = 1`` is the global basis. The
-per-cluster n-width decay is ``sqrt(sum_{i>N} s_{c,i}^2 / sum_i s_{c,i}^2)``.
+misassigned snapshot most likely lands), and ``p_K`` the parameter
+classifier's (k-NN or MLP) cross-validated misassignment rate.
+``K = 1`` is the global basis. The per-cluster n-width decay is
+``sqrt(sum_{i>N} s_{c,i}^2 / sum_i s_{c,i}^2)``.
 Every ``(K, N)`` has the same online cost for a given ``N``, so the cheapest
 pair meeting a target error is the smallest ``N``, then the smallest ``K``;
 local bases are worth it when that ``N`` is below the global one.
@@ -30,6 +31,7 @@ from gpu.errors import ConfigError
 from gpu.kernels.dissimilarity import pairwise_dissimilarity
 from solvers.contract import with_provenance
 from solvers.rom._snapshots import as_matrix
+from solvers.rom.classifier import MLPClassifier
 from solvers.rom.local import LocalBases
 
 __all__ = ["efficiency_criterion"]
@@ -55,6 +57,7 @@ def efficiency_criterion(
     dissimilarity: Literal["sine", "euclidean"] = "sine",
     n_init: int = 3,
     n_neighbors: int = 5,
+    classifier: Literal["knn", "mlp"] | MLPClassifier = "knn",
     backend: str | None = "numpy",
     seed: int = 0,
 ) -> xr.Dataset:
@@ -74,6 +77,9 @@ def efficiency_criterion(
         Target mean relative error for the recommendation.
     dissimilarity : {"sine", "euclidean"}
         Clustering of :class:`LocalBases`.
+    classifier : {"knn", "mlp"} or MLPClassifier
+        Parameter classifier whose cross-validated misassignment rate is
+        ``p_K`` (see :class:`LocalBases`).
     n_init, n_neighbors, backend, seed
         Passed to :class:`LocalBases`.
 
@@ -113,7 +119,14 @@ def efficiency_criterion(
             local[row], nwidth[row, 0] = global_error, _frobenius(np.linalg.svd(x)[1], n_max)
             continue
         fitted = LocalBases(
-            k, 1, dissimilarity, n_init=n_init, n_neighbors=n_neighbors, backend=backend, seed=seed
+            k,
+            1,
+            dissimilarity,
+            n_init=n_init,
+            n_neighbors=n_neighbors,
+            classifier=classifier,
+            backend=backend,
+            seed=seed,
         ).fit(snapshots)
         rates[row] = fitted.misassignment_rate_ or 0.0
         labels = fitted.labels_
@@ -167,7 +180,13 @@ def efficiency_criterion(
     )
     if target is not None:
         ds.attrs.update(_recommend(local, global_error, ks, n_axis, target))
-    config = {"k_values": ks, "n_max": n_max, "target": target, "dissimilarity": dissimilarity}
+    config = {
+        "k_values": ks,
+        "n_max": n_max,
+        "target": target,
+        "dissimilarity": dissimilarity,
+        "classifier": classifier if isinstance(classifier, str) else "mlp",
+    }
     return with_provenance(ds, backend=str(backend), seed=seed, config=config)
 
 

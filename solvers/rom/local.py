@@ -5,8 +5,9 @@
 snapshot goes to the medoid with the smallest sine; ``"euclidean"`` is the
 classical baseline, Euclidean k-means with nearest-centroid assignment.
 A new parameter point is assigned without its snapshot by a k-nearest-
-neighbour vote in standardized parameter space, whose leave-one-out
-misassignment rate on the training set is kept as ``misassignment_rate_``.
+neighbour vote in standardized parameter space (leave-one-out
+misassignment rate) or, optionally, by a small torch MLP as in ROM-net
+(k-fold cross-validated rate); the rate is kept as ``misassignment_rate_``.
 """
 
 from __future__ import annotations
@@ -20,39 +21,10 @@ from gpu import get_backend
 from gpu.errors import ConfigError, InputError
 from gpu.kernels.dissimilarity import pairwise_dissimilarity
 from solvers.rom._snapshots import as_matrix, parameters_of
+from solvers.rom.classifier import MLPClassifier, knn_vote
 from solvers.rom.clustering import kmeans, kmedoids
 
-__all__ = ["LocalBases", "knn_vote"]
-
-
-def knn_vote(distances: np.ndarray, labels: np.ndarray, n_neighbors: int) -> np.ndarray:
-    """Majority label among the ``n_neighbors`` nearest columns of each row.
-
-    Ties go to the label of the nearest neighbour among the tied ones.
-
-    Parameters
-    ----------
-    distances : numpy.ndarray, shape (n_queries, n_train)
-        Distances from each query to each training point.
-    labels : numpy.ndarray of int, shape (n_train,)
-        Training labels.
-    n_neighbors : int
-        Neighbours that vote.
-
-    Returns
-    -------
-    numpy.ndarray of int, shape (n_queries,)
-    """
-    order = np.argsort(distances, axis=1, kind="stable")[:, :n_neighbors]
-    votes = labels[order]
-    n_labels = int(labels.max()) + 1
-    counts = np.zeros((votes.shape[0], n_labels), dtype=int)
-    np.add.at(counts, (np.arange(votes.shape[0])[:, None], votes), 1)
-    winners = counts == counts.max(axis=1, keepdims=True)
-    out = np.empty(votes.shape[0], dtype=int)
-    for i, row in enumerate(votes):
-        out[i] = next(label for label in row if winners[i, label])
-    return out
+__all__ = ["LocalBases"]
 
 
 class LocalBases:
@@ -70,7 +42,11 @@ class LocalBases:
     n_init : int
         Clustering restarts.
     n_neighbors : int
-        Neighbours of the parameter classifier.
+        Neighbours of the k-NN parameter classifier.
+    classifier : {"knn", "mlp"} or MLPClassifier
+        How parameters are assigned to clusters: the k-NN vote, or a torch
+        MLP (``"mlp"``: :class:`~solvers.rom.classifier.MLPClassifier` with
+        its defaults; pass an instance to configure it).
     inner : array_like or sparse matrix, optional
         Inner product of the sine dissimilarity (e.g. a mass matrix).
     backend : str
@@ -91,8 +67,11 @@ class LocalBases:
     parameters_ : numpy.ndarray or None
         Training parameters (the numeric coordinates along ``snapshot``).
     misassignment_rate_ : float or None
-        Leave-one-out rate at which the parameter classifier picks another
-        cluster than the clustering did (None without parameters).
+        Cross-validated rate at which the parameter classifier picks another
+        cluster than the clustering did (leave-one-out for k-NN, k-fold for
+        the MLP; None without parameters).
+    classifier_ : MLPClassifier or None
+        The fitted network (``classifier="mlp"`` with parameters only).
     """
 
     def __init__(
@@ -103,6 +82,7 @@ class LocalBases:
         *,
         n_init: int = 5,
         n_neighbors: int = 5,
+        classifier: Literal["knn", "mlp"] | MLPClassifier = "knn",
         inner: Any = None,
         backend: str | None = "numpy",
         seed: int = 0,
@@ -112,6 +92,7 @@ class LocalBases:
         self.dissimilarity = dissimilarity
         self.n_init = n_init
         self.n_neighbors = n_neighbors
+        self.classifier = classifier
         self.inner = inner
         self.backend = backend
         self.seed = seed
@@ -133,7 +114,8 @@ class LocalBases:
         Raises
         ------
         ConfigError
-            Unknown dissimilarity or non-positive ``n_modes``/``n_neighbors``.
+            Unknown dissimilarity or classifier, or non-positive
+            ``n_modes``/``n_neighbors``.
         InputError
             NaN or (sine) zero snapshots, ``k`` above the number of
             snapshots, or ``n_modes`` above a cluster's size.
@@ -141,6 +123,10 @@ class LocalBases:
         if self.dissimilarity not in ("sine", "euclidean"):
             raise ConfigError(
                 f"dissimilarity must be 'sine' or 'euclidean', got {self.dissimilarity!r}"
+            )
+        if not (self.classifier in ("knn", "mlp") or isinstance(self.classifier, MLPClassifier)):
+            raise ConfigError(
+                f"classifier must be 'knn', 'mlp' or an MLPClassifier, got {self.classifier!r}"
             )
         if self.n_modes < 1 or self.n_neighbors < 1:
             raise ConfigError("n_modes and n_neighbors must be at least 1")
@@ -169,7 +155,10 @@ class LocalBases:
             self.singular_values_.append(s)
         self.parameters_ = parameters_of(snapshots)
         self.misassignment_rate_: float | None = None
-        if self.parameters_ is not None:
+        self.classifier_: MLPClassifier | None = None
+        if self.parameters_ is None:
+            return self
+        if self.classifier == "knn":
             self._scale = self.parameters_.std(axis=0)
             self._scale[self._scale == 0] = 1.0
             scaled = self.parameters_ / self._scale
@@ -178,6 +167,12 @@ class LocalBases:
             n_vote = min(self.n_neighbors, max(len(x) - 1, 1))
             loo = knn_vote(dist, self.labels_, n_vote)
             self.misassignment_rate_ = float(np.mean(loo != self.labels_))
+        else:
+            net = MLPClassifier() if self.classifier == "mlp" else self.classifier
+            self.misassignment_rate_ = net.cross_validated_misassignment(
+                self.parameters_, self.labels_
+            )
+            self.classifier_ = net.fit(self.parameters_, self.labels_)
         return self
 
     def _check_fitted(self) -> None:
@@ -212,7 +207,7 @@ class LocalBases:
         return np.argmin(d, axis=1)
 
     def assign_parameters(self, parameters: Any) -> np.ndarray:
-        """Cluster of each parameter point, by the k-nearest-neighbour vote.
+        """Cluster of each parameter point, by the k-NN vote or the MLP.
 
         Parameters
         ----------
@@ -240,6 +235,8 @@ class LocalBases:
                 f"parameters must be finite with {self.parameters_.shape[1]} column(s), "
                 f"got shape {p.shape}"
             )
+        if self.classifier_ is not None:
+            return self.classifier_.predict(p)
         dist = np.linalg.norm((p[:, None, :] - self.parameters_[None, :, :]) / self._scale, axis=-1)
         return knn_vote(dist, self.labels_, min(self.n_neighbors, len(self.labels_)))
 

@@ -96,3 +96,71 @@ def test_principal_angles_extremes(backend: gpu.Backend) -> None:
     np.testing.assert_allclose(principal_angles(backend, a, mixed), 0.0, atol=1e-7)
     with pytest.raises(InputError, match="rank deficient"):
         principal_angles(backend, a, np.column_stack([a[:, 0], a[:, 0], a[:, 1]]))
+
+
+def _mp_sine(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The sine of the stored float values in 50-digit arithmetic (mpmath)."""
+    import mpmath
+
+    mpmath.mp.dps = 50
+    rows = [[mpmath.mpf(float(v)) for v in row] for row in x]
+    wm = [[mpmath.mpf(float(v)) for v in row] for row in w]
+    wx = [
+        [mpmath.fsum(wm[i][k] * r[k] for k in range(len(r))) for i in range(len(r))] for r in rows
+    ]
+    gram = [[mpmath.fsum(p * q for p, q in zip(r, s, strict=True)) for s in wx] for r in rows]
+    out = np.empty((len(rows), len(rows)))
+    for i in range(len(rows)):
+        for j in range(len(rows)):
+            c2 = gram[i][j] ** 2 / (gram[i][i] * gram[j][j])
+            out[i, j] = float(mpmath.sqrt(max(1 - c2, mpmath.mpf(0))))
+    return out
+
+
+def _near_parallel(dtype: type) -> np.ndarray:
+    u = RNG.normal(size=12)
+    rows = [u]
+    for k, gap in enumerate((1e-2, 1e-4, 1e-6, 1e-9, 1e-12)):  # angle about `gap`
+        rows.append((-1.0) ** k * 10.0**k * (u + gap * RNG.normal(size=12)))
+    rows += list(RNG.normal(size=(2, 12)))
+    return np.array(rows).astype(dtype)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_near_parallel_pairs_keep_relative_accuracy(backend: gpu.Backend, weighted: bool) -> None:
+    x = _near_parallel(np.float64)
+    m = RNG.normal(size=(12, 12))
+    w = m @ m.T + 12 * np.eye(12) if weighted else np.eye(12)
+    exact = _mp_sine(x, w)
+    inner = scipy.sparse.csr_matrix(w) if weighted else None
+    got = pairwise_dissimilarity(backend, x, kind="sine", inner=inner, block_size=3)
+    # absolute error of a few eps, where sqrt(1 - c^2) has about eps / delta
+    np.testing.assert_allclose(got, exact, rtol=1e-7, atol=1e-15)
+    across = pairwise_dissimilarity(backend, x[:4], x, kind="sine", inner=inner)
+    np.testing.assert_allclose(across[:, 1:], exact[:4, 1:], rtol=1e-7, atol=1e-15)
+    if not weighted:  # sqrt(1 - c^2) alone, scikit-learn's way, loses these digits
+        naive = _sine_reference(x, x)
+        assert np.max(np.abs(naive[0, 4:6] / exact[0, 4:6] - 1.0)) > 0.1
+
+
+def test_float32_input_computes_in_float32() -> None:
+    be = gpu.get_backend("numpy")
+    x = _near_parallel(np.float32)[:3]  # gaps 1e-2 and 1e-4: resolvable in float32
+    exact = _mp_sine(x, np.eye(12))
+    got = pairwise_dissimilarity(be, x, kind="sine", dtype=np.float32)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, exact, rtol=1e-3, atol=1e-6)  # naive: 1e-3 at 1e-4
+    np.testing.assert_allclose(
+        pairwise_dissimilarity(be, A.astype(np.float32), B.astype(np.float32), dtype=np.float32),
+        _sine_reference(A, B),
+        atol=1e-5,
+    )
+
+
+def test_many_parallel_copies_stay_near_zero(backend: gpu.Backend) -> None:
+    # more near-parallel partners per row than are refined: sqrt(1 - c^2) is kept
+    u = RNG.normal(size=30)
+    x = np.outer(np.linspace(-3.0, 3.0, 40) + 0.05, u)
+    got = pairwise_dissimilarity(backend, x, kind="sine", block_size=16)
+    assert np.max(got) <= 1e-7
+    np.testing.assert_array_equal(got, got.T)

@@ -15,6 +15,7 @@ from solvers.rom import (
     euclidean_dissimilarity,
     grassmann_distance,
     make_snapshots,
+    moving_front,
     pod,
     projection_error,
     sine_dissimilarity,
@@ -149,3 +150,13 @@ def test_grassmann_geodesic_matches_scipy_angles() -> None:
         grassmann_distance(a, b, "angular")  # type: ignore[arg-type]
     with pytest.raises(InputError):
         grassmann_distance(a, b[:, :3])
+
+
+def test_float32_snapshots_are_computed_in_float32() -> None:
+    x = moving_front(40, 60, seed=3)
+    single = x.astype(np.float32)
+    got = sine_dissimilarity(single, dtype=np.float32)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, sine_dissimilarity(x), atol=1e-4)
+    # float32 rounding shows: the float32 result is not the float64 one
+    assert np.max(np.abs(got - sine_dissimilarity(x))) > 1e-9
