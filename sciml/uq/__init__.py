@@ -14,6 +14,7 @@ learned attributes end in ``_``). Importing this package registers the
 """
 
 from sciml.uq import accessor as accessor
+from sciml.uq import dataset_accessor as dataset_accessor
 from sciml.uq.binary import auprc, auroc, brier_score, event_probability
 from sciml.uq.calibration import IsotonicCalibrator, PlattScaler, TemperatureScaler
 from sciml.uq.calibration_certainty import certainty_threshold_analysis
