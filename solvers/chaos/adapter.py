@@ -23,6 +23,12 @@ before using it:
     Anything else (a flow added to dysts that fits none of the above):
     dysts' ``rhs`` called once per member, NumPy only.
 
+The numba form is separate from the mode: dysts' compiled scalar ``_rhs``
+where it has one that compiles, else dysts' own ``rhs`` (or ``_rhs``)
+translated to numba by :mod:`solvers.chaos.translate` (every flow of dysts
+0.96 has one of the two); either is probed through the C callback the numba
+kernels call.
+
 :func:`vectorization_report` lists the mode of every flow.
 """
 
@@ -40,9 +46,10 @@ import numpy as np
 from gpu._optional import require
 from gpu.errors import ConfigError
 from gpu.ode import BatchedRHS
-from gpu.ode._numba import call_pointer, rhs_pointer
+from gpu.ode._numba import call_pointer, rhs_pointer, vector_form
 from solvers.chaos.catalog import System, get, systems
 from solvers.chaos.rewrites import REWRITES
+from solvers.chaos.translate import translate
 
 __all__ = ["MODES", "batched_rhs", "modes", "numpy_jacobian", "vectorization_report"]
 
@@ -211,20 +218,41 @@ class _Adapter:
         return f if ok else None
 
     def numba_fn(self) -> Any:
+        """dysts' compiled scalar ``_rhs``, else its translated vector form, else None."""
+        scalar = self._scalar_numba()
+        return scalar if scalar is not None else self._vector_numba()
+
+    def _probe_callback(self, form: Any, n_params: int) -> bool:
+        """Whether ``form``'s C callback agrees with dysts' ``rhs`` on the probe batch."""
+        y, t, ref = self.probe
+        p = self.param_vector[:n_params]
+
+        def call() -> np.ndarray:
+            # through the C callback the adaptive kernels use (cached on disk): no compilation
+            # of the form itself when that callback is already cached
+            callback = rhs_pointer(form, self.system.dim, len(p))
+            columns = [call_pointer(callback, y[:, m], float(t[m]), p) for m in range(len(t))]
+            return np.stack(columns, axis=-1)
+
+        return _agrees(call, ref)
+
+    def _scalar_numba(self) -> Any:
         if self.raw is None or not self.scalar_params:
             return None
         numba = require("numba", "the numba backend")
         # dysts' pure-Python _rhs compiled with NumPy's float semantics (x / 0 -> inf)
         compiled = numba.njit(error_model="numpy")(self.py_rhs)
-        y, t, ref = self.probe
+        return compiled if self._probe_callback(compiled, len(self.param_vector)) else None
 
-        def call() -> np.ndarray:
-            # through the C callback the adaptive kernels use (cached on disk): no compilation
-            # of the scalar form itself when that callback is already cached
-            callback = rhs_pointer(compiled, self.system.dim, len(self.param_vector))
-            return call_pointer(callback, y[:, 0], float(t[0]), self.param_vector)[:, None]
-
-        return compiled if _agrees(call, ref[:, :1]) else None
+    def _vector_numba(self) -> Any:
+        """dysts' own code translated to numba (:mod:`solvers.chaos.translate`), if it compiles."""
+        require("numba", "the numba backend")
+        try:
+            body, n_params = translate(self.instance)
+            form = vector_form(body, self.system.dim, n_params, self.system.name)
+        except Exception:  # dysts code outside what the translation covers: stay on NumPy
+            return None
+        return form if self._probe_callback(form, n_params) else None
 
 
 class _MapAdapter:

@@ -306,3 +306,65 @@ def test_callbacks_of_importable_functions_are_cached_on_disk(
     callback = rhs_pointer(numba.njit(local), 3, 0)
     np.testing.assert_array_equal(call_pointer(callback, y, 0.0, np.zeros(0)), -y)
     assert len(list((tmp_path / "numba").glob("*.py"))) == 1
+
+
+_VECTOR_BODY = """
+_w = np.array([[0.0, 1.0, -1.0], [-1.0, 0.0, 0.5], [1.0, -0.5, 0.0]])
+
+
+@numba.njit
+def rhs(X, t, p):
+    return p[0] * (_w @ X) - heaviside(X - 1.0, 0.5) * X + np.sin(t)
+"""
+_W = np.array([[0.0, 1.0, -1.0], [-1.0, 0.0, 0.5], [1.0, -0.5, 0.0]])
+
+
+def _vector_numpy(xp: Any) -> Any:
+    def f(y: Any, t: Any, p: Any) -> Any:
+        return p[0] * np.einsum("ij,j...->i...", _W, y) - np.heaviside(y - 1.0, 0.5) * y + np.sin(t)
+
+    return f
+
+
+@requires_numba
+@pytest.mark.parametrize("writable", [True, False])
+def test_vector_forms_run_both_numba_kernels_and_are_cached_on_disk(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, writable: bool
+) -> None:
+    from gpu.ode import _numba
+
+    monkeypatch.setenv(_numba.CACHE_ENV, str(tmp_path))
+    if not writable:
+        monkeypatch.setattr(_numba, "cache_dir", lambda: None)
+    form = _numba.vector_form(_VECTOR_BODY, 3, 1, "test_vector")
+    y, p = np.array([0.5, 1.0, 2.0]), np.array([0.7])
+    expected = _vector_numpy(np)(y, 0.3, p)
+    callback = _numba.rhs_pointer(form, 3, 1)
+    np.testing.assert_allclose(_numba.call_pointer(callback, y, 0.3, p), expected, rtol=1e-15)
+    np.testing.assert_allclose(form(*y, 0.3, *p), expected, rtol=1e-15)
+    files = list((tmp_path / "numba").glob("vec_test_vector_*.py"))
+    assert len(files) == (1 if writable else 0)
+    if writable:
+        assert list((tmp_path / "numba" / "__pycache__").glob(f"{files[0].stem}*.nbi"))
+    rhs = BatchedRHS(3, _vector_numpy, form, "vector")
+    y0 = np.array([[0.5, -1.0], [1.0, 0.2], [2.0, 0.0]])
+    params = np.array([[0.7, -0.3]])
+    numba_backend = gpu.get_backend("numba")
+    for method, kwargs in ((dopri5, {}), (rk4, {"substeps": 4})):
+        got = method(numba_backend, rhs, y0, dt_out=0.1, n_out=6, params=params, **kwargs)
+        ref = method(NUMPY, rhs, y0, dt_out=0.1, n_out=6, params=params, **kwargs)
+        np.testing.assert_allclose(got.y, ref.y, rtol=1e-11, atol=1e-12)
+
+
+@requires_numba
+def test_numba_replacements_follow_numpy() -> None:
+    from gpu.ode._numba_numpy import amax_axis, amin_axis, heaviside
+
+    x = np.array([-2.0, -0.0, 0.0, 3.0, np.nan, np.inf, -np.inf])
+    for h0 in (0.0, 0.5, 1.0):
+        np.testing.assert_array_equal(heaviside(x, h0), np.heaviside(x, h0))
+    a = np.random.default_rng(1).normal(size=(4, 5))
+    a[2, 3] = np.nan
+    for axis in (0, 1, -1):
+        np.testing.assert_array_equal(amin_axis(a, axis), np.min(a, axis=axis))
+        np.testing.assert_array_equal(amax_axis(a, axis), np.max(a, axis=axis))
