@@ -16,7 +16,7 @@ from gpu._optional import require
 torch = require("torch", "the WGAN-GP networks")
 nn = torch.nn
 
-__all__ = ["Critic", "Generator", "build", "initialize"]
+__all__ = ["Critic", "Generator", "build", "initialize", "principal_basis"]
 
 #: Slope of the leaky ReLUs.
 SLOPE = 0.2
@@ -50,10 +50,14 @@ class Generator(nn.Module):  # type: ignore[name-defined]
         hidden: int,
         depth: int,
         kernel: int,
+        modes: int | None = None,
     ) -> None:
         super().__init__()
         self.architecture = architecture
         self.n_time, self.n_channels, self.hidden = n_time, n_channels, hidden
+        # orthonormal rows (filled by the caller), saved with the weights
+        basis = None if modes is None else torch.empty(modes, n_time * n_channels)
+        self.register_buffer("basis", basis)
         inputs = latent_dim + n_conditions
         if architecture == "mlp":
             self.body = _mlp([inputs] + [hidden] * depth + [n_time * n_channels])
@@ -66,9 +70,14 @@ class Generator(nn.Module):  # type: ignore[name-defined]
         """Generate a batch of standardized histories."""
         h = torch.cat([z, cond], dim=1)
         if self.architecture == "mlp":
-            return self.body(h).view(-1, self.n_time, self.n_channels)
-        h = self.lift(h).view(-1, self.hidden, self.n_time)
-        return self.head(self.body(h)).transpose(1, 2)
+            out = self.body(h).view(-1, self.n_time, self.n_channels)
+        else:
+            h = self.lift(h).view(-1, self.hidden, self.n_time)
+            out = self.head(self.body(h)).transpose(1, 2)
+        if self.basis is None:
+            return out
+        flat = out.flatten(1) @ self.basis.T @ self.basis
+        return flat.view(-1, self.n_time, self.n_channels)
 
 
 class Critic(nn.Module):  # type: ignore[name-defined]
@@ -125,11 +134,13 @@ def build(
     The layers are created on the ``meta`` device (no memory, no draws from
     torch's global generator), then materialized and initialized from
     ``generator``, so building a GAN leaves torch's global random state alone.
+    With ``config.output_modes``, the generator's ``basis`` buffer is left
+    for the caller to fill (:func:`principal_basis`, or a saved state).
     """
     args = (config.architecture, n_time, n_channels, n_conditions)
     common = (config.hidden, config.depth, config.kernel_size)
     with torch.device("meta"):
-        gen = Generator(*args, config.latent_dim, *common)
+        gen = Generator(*args, config.latent_dim, *common, config.output_modes)
         critic = Critic(*args, *common)
     dtype = getattr(torch, config.dtype)
     gen = gen.to_empty(device="cpu").to(dtype)
@@ -137,3 +148,24 @@ def build(
     initialize(gen, generator)
     initialize(critic, generator)
     return gen, critic
+
+
+def principal_basis(values: Any, modes: int) -> Any:
+    """The leading ``modes`` principal directions of standardized histories.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (member, time, channel)
+        Standardized training histories (zero mean per entry).
+    modes : int
+        Number of directions.
+
+    Returns
+    -------
+    torch.Tensor, shape (modes, time * channel)
+        Orthonormal rows: the right singular vectors of the flattened
+        histories with the largest singular values (POD modes).
+    """
+    flat = torch.as_tensor(values.reshape(values.shape[0], -1), dtype=torch.float64)
+    _, _, vh = torch.linalg.svd(flat, full_matrices=False)
+    return vh[:modes]

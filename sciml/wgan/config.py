@@ -33,6 +33,11 @@ class WGANConfig(Config):
         Number of hidden layers of each network.
     kernel_size : int
         Odd temporal kernel size of the ``conv`` layers (in time steps).
+    output_modes : int, optional
+        Project the generator's output onto the leading ``output_modes``
+        principal components (POD modes) of the standardized training
+        histories, so that it generates only shapes the training data
+        span (no high-frequency noise outside them); ``None``: no projection.
     variable : str, optional
         Data variable of the training Dataset; by default its only variable
         with dims ``(member, time, node, component)``.
@@ -67,6 +72,12 @@ class WGANConfig(Config):
         training stops (the best weights are kept); ``None``: no early stopping.
     n_projections : int
         Random directions of the held-out sliced Wasserstein distance.
+    validation_units : {"data", "standardized"}
+        Units of the held-out sliced W2: ``data``, the histories' own units,
+        where every entry weighs by its spread; ``standardized``, each time
+        point and channel divided by its training deviation, where entries
+        that barely vary (a wave that has not arrived yet) weigh as much as
+        the largest ones and can end training long before the rest is learned.
     """
 
     architecture: Literal["mlp", "conv"] = "mlp"
@@ -74,6 +85,7 @@ class WGANConfig(Config):
     hidden: int = Field(128, ge=1)
     depth: int = Field(2, ge=1)
     kernel_size: int = Field(5, ge=1)
+    output_modes: int | None = Field(None, ge=1)
     variable: str | None = None
     conditions: tuple[str, ...] = ()
     n_iterations: int = Field(2000, ge=1)
@@ -91,6 +103,7 @@ class WGANConfig(Config):
     eval_every: int = Field(50, ge=1)
     patience: int | None = Field(10, ge=1)
     n_projections: int = Field(128, ge=1)
+    validation_units: Literal["data", "standardized"] = "data"
 
     def n_held_out(self, n_members: int) -> int:
         """Members that :meth:`WGANGP.fit` holds out for early stopping from ``n_members``.

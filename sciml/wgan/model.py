@@ -62,7 +62,7 @@ _CURVES = {
     "critic_loss": "critic loss including the gradient penalty (mean over critic steps)",
     "gradient_penalty": "gradient penalty, weighted (mean over critic steps)",
     "generator_loss": "generator loss",
-    "validation_sliced_w2": "held-out sliced Wasserstein-2 distance, standardized units",
+    "validation_sliced_w2": "held-out sliced Wasserstein-2 distance",
 }
 #: Members that one call of the generator produces at most when sampling.
 _SAMPLE_CHUNK = 8192
@@ -148,6 +148,41 @@ def _history_scale(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.maximum(std, 1e-12 * top if top > 0 else 1.0)
 
 
+def _held_out_distance(
+    generated: np.ndarray, held: np.ndarray, mean: np.ndarray, std: np.ndarray, config: WGANConfig
+) -> float:
+    """Sliced W2 of generated and held-out histories: the early-stopping criterion.
+
+    Parameters
+    ----------
+    generated : numpy.ndarray, shape (member, time, channel)
+        Generator output (standardized).
+    held : numpy.ndarray, shape (member, time, channel)
+        Held-out histories (data units).
+    mean, std : numpy.ndarray, shape (time, channel)
+        The training standardization.
+    config : WGANConfig
+        ``validation_units`` (compare in data units or standardized),
+        ``n_projections`` and ``seed`` (the projection directions).
+
+    Returns
+    -------
+    float
+    """
+    if config.validation_units == "data":
+        generated = generated * std + mean
+    else:
+        held = (held - mean) / std
+    return float(
+        sliced_wasserstein(
+            generated.reshape(len(generated), -1),
+            held.reshape(len(held), -1),
+            n_projections=config.n_projections,
+            seed=config.seed,
+        )
+    )
+
+
 def _digest(*arrays: np.ndarray) -> str:
     sha = hashlib.sha256()
     for array in arrays:
@@ -193,13 +228,16 @@ def _read(path: str | os.PathLike[str], what: str) -> dict[str, Any]:
 class _Training:
     """Everything a checkpoint holds: networks, optimizers, random state, curves."""
 
-    def __init__(self, model: WGANGP, n_time: int, n_channels: int, n_cond: int) -> None:
-        from sciml.wgan._nets import build
+    def __init__(self, model: WGANGP, x: np.ndarray, n_cond: int) -> None:
+        from sciml.wgan._nets import build, principal_basis
 
         torch = _torch()
         cfg = model.config
         self.rng = torch.Generator().manual_seed(cfg.seed)
-        self.gen, self.critic = build(cfg, n_time, n_channels, n_cond, self.rng)
+        self.gen, self.critic = build(cfg, x.shape[1], x.shape[2], n_cond, self.rng)
+        if cfg.output_modes is not None:
+            with torch.no_grad():
+                self.gen.basis.copy_(principal_basis(x, cfg.output_modes))
         self.gen.to(model.device_)
         self.critic.to(model.device_)
         betas = (cfg.adam_beta1, cfg.adam_beta2)
@@ -378,6 +416,11 @@ class WGANGP:
                 f"{len(train)} training members are too few for batch_size={cfg.batch_size}: "
                 "lower batch_size or provide more members"
             )
+        if cfg.output_modes is not None and cfg.output_modes > min(len(train), train[0].size):
+            raise ConfigError(
+                f"output_modes={cfg.output_modes} exceeds the {len(train)} training members or "
+                f"the {train[0].size} time × channel entries: lower output_modes"
+            )
         self.device_ = _device(cfg.device)
         dtype = getattr(torch, cfg.dtype)
         self.mean_, self.std_ = _history_scale(train)
@@ -386,9 +429,10 @@ class WGANGP:
         def tensor(array: np.ndarray) -> Any:
             return torch.as_tensor(array, dtype=dtype, device=self.device_)
 
-        x = tensor((train - self.mean_) / self.std_)
+        standardized = (train - self.mean_) / self.std_
+        x = tensor(standardized)
         c = tensor((train_cond - self.cond_mean_) / self.cond_std_)
-        state = _Training(self, layout.n_time, layout.n_channels, len(cfg.conditions))
+        state = _Training(self, standardized, len(cfg.conditions))
         digest = _digest(train, train_cond)
         path = Path(checkpoint) if checkpoint is not None else None
         if resume and path is not None and path.exists():
@@ -470,20 +514,17 @@ class WGANGP:
     def _evaluator(
         self, state: _Training, val: np.ndarray, val_cond: np.ndarray, tensor: Any
     ) -> Any:
-        """The held-out evaluation: sliced W2 of generated vs held-out histories."""
+        """The held-out evaluation: :func:`_held_out_distance` of fixed latent draws."""
         torch = _torch()
         cfg = self.config
-        reference = ((val - self.mean_) / self.std_).reshape(len(val), -1)
         cond = tensor((val_cond - self.cond_mean_) / self.cond_std_)
         fixed = torch.Generator().manual_seed(cfg.seed + 1)
         z = tensor(torch.randn(len(val), cfg.latent_dim, generator=fixed).numpy())
 
         def evaluate() -> None:
             with torch.no_grad():
-                fake = state.gen(z, cond).double().cpu().numpy().reshape(len(val), -1)
-            score = float(
-                sliced_wasserstein(fake, reference, n_projections=cfg.n_projections, seed=cfg.seed)
-            )
+                fake = state.gen(z, cond).double().cpu().numpy()
+            score = _held_out_distance(fake, val, self.mean_, self.std_, cfg)
             state.curves["validation_sliced_w2"].append(score)
             if score < state.best:
                 state.best = score
@@ -547,6 +588,11 @@ class WGANGP:
             },
             coords={"iteration": iteration},
         )
+        validation = ds["validation_sliced_w2"].attrs
+        if self.config.validation_units == "data":
+            validation["units"] = self.layout_.attrs.get("units", "1")
+        else:
+            validation["long_name"] += " (standardized units)"
         return with_provenance(
             ds, backend=f"torch-{self.device_.type}", seed=self.config.seed, config=self.config
         )
