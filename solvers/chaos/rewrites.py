@@ -11,7 +11,10 @@ here is the same formula on a batch ``y`` of shape ``(dim, *batch)``
 (``batch`` may be empty, as under ``jax.vmap``) for any array namespace ``xp``
 (NumPy, CuPy, ``jax.numpy``): ``where``-style for the branch, explicit batch
 axes for the array parameters. The adapter uses a rewrite only after checking
-it against dysts' own ``rhs`` (see :mod:`solvers.chaos.adapter`).
+it against dysts' own ``rhs`` (see :mod:`solvers.chaos.adapter`). These are
+the NumPy, JAX and CuPy forms; on numba, where a single member runs in a
+compiled loop, dysts' own code is translated instead
+(:mod:`solvers.chaos.translate`).
 
 A rewrite factory takes ``(xp, params)``, with ``params`` the system's
 parameter values by name, and returns ``f(y, t, p)``; the scalar parameters of
