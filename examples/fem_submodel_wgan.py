@@ -15,6 +15,8 @@ The same workflow runs from a run file: ``sciml run fem_submodel.toml`` with
 ``pipeline = "fem-submodel"``. Needs ``pip install 'sciml[torch,fem]'``.
 ``--quick`` runs a tiny version in seconds; the full one trains 6,000
 generator updates (about 3 minutes on a GPU, ``device="auto"``).
+``--output-modes 64`` makes the generator produce only the leading 64
+principal components of the training histories (``WGANConfig.output_modes``).
 """
 
 from __future__ import annotations
@@ -30,8 +32,14 @@ from solvers.fem import SubmodelConfig
 from solvers.io import write_netcdf
 
 
-def config(quick: bool) -> FemSubmodelConfig:
+def config(quick: bool, output_modes: int | None = None) -> FemSubmodelConfig:
     """The tiny (``quick``) or the documented one (that of ``examples/fem_submodel.toml``)."""
+    chosen = _config(quick)
+    wgan = chosen.wgan.replace(output_modes=output_modes)
+    return chosen.replace(wgan=wgan)
+
+
+def _config(quick: bool) -> FemSubmodelConfig:
     if quick:
         return FemSubmodelConfig(
             global_model=SubmodelConfig(cells=8, n_steps=40, dt=0.025),
@@ -53,9 +61,10 @@ def config(quick: bool) -> FemSubmodelConfig:
     )  # fmt: skip
 
 
-def main(output: Path, quick: bool = False) -> xr.Dataset:
+def main(output: Path, quick: bool = False, output_modes: int | None = None) -> xr.Dataset:
     output.mkdir(parents=True, exist_ok=True)
-    ds = run(config(quick), scheduler="serial" if quick else "threads", figures=output)
+    chosen = config(quick, output_modes)
+    ds = run(chosen, scheduler="serial" if quick else "threads", figures=output)
     write_netcdf(ds, output / "fem_submodel.nc", overwrite=True, extra_dims=["source"])
     print(summary(ds))
     for name in ("peak_displacement", "peak_energy", "peak_von_mises"):
@@ -80,5 +89,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--output", type=Path, default=Path("out"))
     parser.add_argument("--quick", action="store_true", help="a tiny run (seconds)")
+    parser.add_argument(
+        "--output-modes", type=int, default=None, help="principal components the generator uses"
+    )
     args = parser.parse_args()
-    main(args.output, quick=args.quick)
+    main(args.output, quick=args.quick, output_modes=args.output_modes)
