@@ -230,33 +230,50 @@ def show(
 @app.command("chaos-bench")
 def chaos_bench(
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Folder for results.zarr, .md and .png.")
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Folder for results.zarr, results.md, results.png, forecasts.png.",
+        ),
     ] = Path("chaos-bench"),
     systems: Annotated[
         str | None,
-        typer.Option("--systems", "-s", help="Comma-separated systems (default: the tuning set)."),
+        typer.Option(
+            "--systems",
+            "-s",
+            help="Comma-separated systems, or tuning, test or all (default: tuning).",
+        ),
     ] = None,
     models: Annotated[
         str | None,
         typer.Option(
             "--models",
             "-m",
-            help="Comma-separated models (default: the fast ones; also nbeats, lstm, "
-            "transformer, neural_ode, hybrid_esn).",
+            help="Comma-separated models, or all (default: the fast ones; also nbeats, "
+            "lstm, transformer, neural_ode, hybrid_esn).",
         ),
     ] = None,
     n_train: Annotated[int, typer.Option("--n-train", help="Training points.")] = 1000,
-    n_forecast: Annotated[int, typer.Option("--n-forecast", help="Forecast steps.")] = 200,
+    n_forecast: Annotated[
+        int | None, typer.Option("--n-forecast", help="Forecast steps (default: the task's).")
+    ] = None,
+    task: Annotated[
+        str, typer.Option("--task", help="short (200-step forecasts) or long (5,000 steps).")
+    ] = "short",
     workers: Annotated[int, typer.Option("--workers", "-w", help="Processes.")] = 1,
     seed: Annotated[int, typer.Option("--seed", help="Seeds the initial conditions.")] = 0,
 ) -> None:
     """Benchmark forecasters on chaotic systems: train, validate, test (sciml.forecast.bench)."""
     from sciml.forecast import bench
 
-    chosen = list(bench.TUNING_SYSTEMS) if systems is None else _split(systems)
+    tuning, test = list(bench.TUNING_SYSTEMS), bench.test_systems()
+    sets = {"tuning": tuning, "test": test, "all": tuning + test}
+    chosen = sets.get(systems or "tuning") or _split(systems or "")
     fast = bench.default_models()
     available = {**fast, **bench.neural_models()}
     names = list(fast) if models is None else _split(models)
+    names = list(available) if names == ["all"] else names
     unknown = [name for name in names if name not in available]
     if unknown:
         raise fail(f"unknown model(s) {', '.join(unknown)}: choose from {', '.join(available)}")
@@ -268,6 +285,7 @@ def chaos_bench(
             n_train=n_train,
             n_context=n_train,
             n_forecast=n_forecast,
+            task=task,
             workers=workers,
             seed=seed,
             output=output / "results.zarr",
@@ -279,6 +297,7 @@ def chaos_bench(
     table = bench.markdown_table(ds)
     (output / "results.md").write_text(table)
     bench.plot_results(ds, output / "results.png")
+    bench.plot_forecasts(ds, chosen[:3], output / "forecasts.png")
     Console(soft_wrap=True).print(escape(table), highlight=False)
 
 

@@ -35,18 +35,23 @@ from gpu.errors import ConfigError, SciMLError
 from sciml.forecast import metrics as M
 from sciml.forecast.base import Forecaster, check_int
 from sciml.forecast.baselines import Climatology, LinearAR, Persistence
-from sciml.forecast.reservoir import ESN, NVAR
+from sciml.forecast.bench_plots import plot_forecasts, plot_results
+from sciml.forecast.reservoir import ESN, NVAR, HybridESN
 from solvers.contract import package_version
 from solvers.io import write_zarr
 
 __all__ = [
     "DEFAULT_METRICS",
+    "TASK_HORIZONS",
     "TUNING_SYSTEMS",
     "default_models",
+    "hybrid_candidates",
     "markdown_table",
     "neural_models",
+    "plot_forecasts",
     "plot_results",
     "run",
+    "test_systems",
 ]
 
 #: The systems hyperparameters may be tuned on; the rest of the catalog is the test set.
@@ -59,7 +64,27 @@ TUNING_SYSTEMS = (
 #: Metrics scored on the test forecast (plus both VPTs and the training time).
 DEFAULT_METRICS = ("smape", "mae", "rmse", "nrmse", "mase", "r2", "spearman", "pearson")
 
-Candidates = Forecaster | Sequence[Forecaster]
+#: Test horizons (steps) of the two tasks: the 200-step task and the long task.
+TASK_HORIZONS = {"short": 200, "long": 5000}
+
+#: Components of each forecast kept in the result for plotting.
+KEPT_COMPONENTS = 3
+
+Candidates = Forecaster | Sequence[Forecaster] | Callable[[str], Sequence[Forecaster]]
+
+
+def test_systems() -> list[str]:
+    """The test set: the catalog's flows and delay equations outside :data:`TUNING_SYSTEMS`.
+
+    Returns
+    -------
+    list of str
+        Sorted names.
+    """
+    from solvers.chaos import systems
+
+    continuous = set(systems(kind="flow")) | set(systems(delay=True))
+    return sorted(continuous - set(TUNING_SYSTEMS))
 
 
 def default_models() -> dict[str, list[Forecaster]]:
@@ -75,31 +100,70 @@ def default_models() -> dict[str, list[Forecaster]]:
     }
 
 
-def neural_models() -> dict[str, list[Forecaster]]:
+def hybrid_candidates(system: str, error: float = 0.1) -> list[Forecaster]:
+    """A :class:`HybridESN` whose knowledge model is ``system`` with every scalar parameter off.
+
+    A delay equation has no ODE right-hand side to serve as knowledge model:
+    there the candidate is the plain :class:`ESN` of the same settings.
+
+    Parameters
+    ----------
+    system : str
+        The benchmarked catalog flow.
+    error : float, default 0.1
+        Relative error of each scalar parameter of the knowledge model
+        (multiplied by ``1 + error``).
+
+    Returns
+    -------
+    list of Forecaster
+        One candidate.
+
+    Raises
+    ------
+    ConfigError
+        ``system`` is not in the catalog.
+    """
+    from solvers.chaos import get
+
+    sys_ = get(system)
+    if sys_.kind != "flow":
+        return [ESN()]
+    params = {k: (1 + error) * v for k, v in sys_.params.items() if isinstance(v, float)}
+    return [HybridESN(system=system, params=params)]
+
+
+def neural_models() -> dict[str, Candidates]:
     """The torch models and the hybrid reservoir, at sizes that train in seconds on a CPU.
 
-    The hybrid uses Lorenz with ``rho`` 20% off as its knowledge model, so it
-    only suits Lorenz-like three-component systems.
+    The hybrid's knowledge model is the benchmarked system itself with its
+    parameters 10% off (:func:`hybrid_candidates`).
     """
     from sciml.forecast.neural import LSTMForecaster, NBeats, NeuralODE, TransformerForecaster
-    from sciml.forecast.reservoir import HybridESN
 
     return {
         "nbeats": [NBeats(epochs=20)],
         "lstm": [LSTMForecaster(epochs=20)],
         "transformer": [TransformerForecaster(epochs=20)],
         "neural_ode": [NeuralODE(epochs=20)],
-        "hybrid_esn": [HybridESN(system="Lorenz", params={"rho": 33.6})],
+        "hybrid_esn": hybrid_candidates,
     }
 
 
-def _candidates(models: Mapping[str, Candidates]) -> dict[str, list[Forecaster]]:
-    out = {}
+def _group(name: str, value: Any) -> list[Forecaster]:
+    group = [value] if isinstance(value, Forecaster) else list(value)
+    if not group or not all(isinstance(m, Forecaster) for m in group):
+        raise ConfigError(
+            f"model {name!r} must be a Forecaster, a non-empty list of them or a function "
+            "of the system name giving one"
+        )
+    return group
+
+
+def _candidates(models: Mapping[str, Candidates]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for name, value in models.items():
-        group = [value] if isinstance(value, Forecaster) else list(value)
-        if not group or not all(isinstance(m, Forecaster) for m in group):
-            raise ConfigError(f"model {name!r} must be a Forecaster or a non-empty list of them")
-        out[str(name)] = group
+        out[str(name)] = value if callable(value) else _group(str(name), value)
     if not out:
         raise ConfigError("no models to benchmark")
     return out
@@ -145,7 +209,7 @@ def _select(
 
 def bench_system(
     system: str,
-    models: Mapping[str, Sequence[Forecaster]],
+    models: Mapping[str, Candidates],
     config: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Run the protocol on one system (see the module docstring); a picklable task.
@@ -154,8 +218,8 @@ def bench_system(
     ----------
     system : str
         Catalog name.
-    models : mapping of str to list of Forecaster
-        Candidates per model.
+    models : mapping of str to list of Forecaster or callable
+        Candidates per model, or a function of the system name giving them.
     config : mapping
         ``n_train``, ``n_context``, ``n_forecast``, ``pts_per_period``, ``rtol``,
         ``seed``, ``metrics``, ``backend``.
@@ -164,11 +228,19 @@ def bench_system(
     -------
     dict
         ``scores[model][metric]``, ``train_time[model]``, ``status[model]``,
-        ``choice[model]`` (the kept candidate's parameters), ``error`` for the system.
+        ``choice[model]`` (the kept candidate's parameters), ``forecast[model]``
+        (its test forecast, first :data:`KEPT_COMPONENTS` components), ``truth``,
+        ``error`` for the system.
     """
     from solvers.chaos import get, trajectory
 
-    result: dict[str, Any] = {"scores": {}, "train_time": {}, "status": {}, "choice": {}}
+    result: dict[str, Any] = {
+        "scores": {},
+        "train_time": {},
+        "status": {},
+        "choice": {},
+        "forecast": {},
+    }
     n_ctx, n_fc = config["n_context"], config["n_forecast"]
     try:
         sys_ = get(system)
@@ -193,13 +265,16 @@ def bench_system(
     steps = np.nan if lyap is None else lyap / dt
     train = x.isel(member=0, time=slice(0, config["n_train"]))
     val, test = x.isel(member=1), x.isel(member=2)
-    for name, group in models.items():
+    truth = test.isel(time=slice(n_ctx, None))
+    result["truth"] = truth.values[:, :KEPT_COMPONENTS]
+    for name, value in models.items():
         try:
+            group = _group(name, value(system) if callable(value) else value)
             with np.errstate(over="ignore", invalid="ignore"):
                 best, elapsed = _select(group, train, val, n_ctx, n_fc)
                 pred = best.forecast(test.isel(time=slice(0, n_ctx)), n_fc).isel(member=0)
-                truth = test.isel(time=slice(n_ctx, None))
                 result["scores"][name] = _score(pred, truth, train, steps, config["metrics"])
+                result["forecast"][name] = pred.values[:, :KEPT_COMPONENTS]
             result["train_time"][name] = elapsed
             result["status"][name] = "ok"
             result["choice"][name] = json.dumps(best.get_params(), default=str)
@@ -214,7 +289,8 @@ def run(
     *,
     n_train: int = 1000,
     n_context: int = 1000,
-    n_forecast: int = 200,
+    n_forecast: int | None = None,
+    task: str = "short",
     pts_per_period: int = 100,
     rtol: float = 1e-10,
     seed: int = 0,
@@ -229,15 +305,19 @@ def run(
     ----------
     systems : sequence of str
         Catalog names (e.g. :data:`TUNING_SYSTEMS` or ``solvers.chaos.systems()``).
-    models : mapping of str to Forecaster or list of Forecaster, optional
+    models : mapping of str to Forecaster, list of Forecaster or callable, optional
         Models by name; a list holds candidate settings, selected on the
-        validation trajectory. Default: :func:`default_models`.
+        validation trajectory; a function of the system name gives them per
+        system (e.g. :func:`hybrid_candidates`). Default: :func:`default_models`.
     n_train : int, default 1000
         Training points (of trajectory 0).
     n_context : int, default 1000
         Points given as context before each validation and test forecast.
-    n_forecast : int, default 200
-        Forecast horizon, in steps.
+    n_forecast : int, optional
+        Validation and test horizon, in steps (default: that of ``task``).
+    task : {"short", "long"}, default "short"
+        The seed study's tasks (:data:`TASK_HORIZONS`): 200-step forecasts,
+        or the long task of 5,000 steps (50 periods).
     pts_per_period : int, default 100
         Sampling, in points per dysts period.
     rtol : float, default 1e-10
@@ -259,8 +339,14 @@ def run(
     xarray.Dataset
         ``score`` (system, model, metric), ``train_time`` (system, model, in
         s), ``status`` (system, model: ``"ok"`` or the error), ``choice``
-        (system, model: the kept parameters as JSON); attrs: protocol as JSON.
+        (system, model: the kept parameters as JSON), ``forecast`` (system,
+        model, lead, component) and ``truth`` (system, lead, component): the
+        test forecasts and truth of the first :data:`KEPT_COMPONENTS`
+        components (NaN-padded); attrs: protocol as JSON.
     """
+    if task not in TASK_HORIZONS:
+        raise ConfigError(f"unknown task {task!r}; choose from {sorted(TASK_HORIZONS)}")
+    n_forecast = TASK_HORIZONS[task] if n_forecast is None else n_forecast
     groups = _candidates(default_models() if models is None else models)
     for name, value in (("n_train", n_train), ("n_forecast", n_forecast)):
         check_int(name, value)
@@ -280,6 +366,7 @@ def run(
         "n_train": n_train,
         "n_context": n_context,
         "n_forecast": n_forecast,
+        "task": task,
         "pts_per_period": pts_per_period,
         "rtol": rtol,
         "seed": seed,
@@ -293,29 +380,43 @@ def run(
             results = list(
                 pool.map(bench_system, names, [groups] * len(names), [config] * len(names))
             )
-    ds = _assemble(names, list(groups), [*metrics, "vpt", "vpt_nrmse"], results)
+    ds = _assemble(names, list(groups), [*metrics, "vpt", "vpt_nrmse"], results, n_forecast)
     ds.attrs = {
         "title": "sciml chaotic forecasting benchmark",
         "sciml_version": package_version(),
         "seed": seed,
-        "config": json.dumps(
-            {**config, "models": {k: [repr(m) for m in v] for k, v in groups.items()}}
-        ),
+        "config": json.dumps({**config, "models": {k: _describe(v) for k, v in groups.items()}}),
     }
     if output is not None:
         write_zarr(ds, output, overwrite=True, validate=False)
     return ds
 
 
+def _describe(value: Any) -> str | list[str]:
+    return f"{value.__module__}.{value.__qualname__}" if callable(value) else list(map(repr, value))
+
+
 def _assemble(
-    systems: list[str], models: list[str], metrics: list[str], results: list[dict[str, Any]]
+    systems: list[str],
+    models: list[str],
+    metrics: list[str],
+    results: list[dict[str, Any]],
+    n_forecast: int,
 ) -> xr.Dataset:
     score = np.full((len(systems), len(models), len(metrics)), np.nan)
+    shape = (len(systems), len(models), n_forecast, KEPT_COMPONENTS)
+    forecast = np.full(shape, np.nan)
+    truth = np.full((len(systems), n_forecast, KEPT_COMPONENTS), np.nan)
     train_time = np.full((len(systems), len(models)), np.nan)
     status = np.full((len(systems), len(models)), "", dtype=object)
     choice = np.full((len(systems), len(models)), "", dtype=object)
     for i, res in enumerate(results):
+        if "truth" in res:
+            truth[i, :, : res["truth"].shape[1]] = res["truth"]
         for j, model in enumerate(models):
+            if model in res["forecast"]:
+                pred = res["forecast"][model]
+                forecast[i, j, :, : pred.shape[1]] = pred
             status[i, j] = res.get("error") or res["status"].get(model, "not run")
             choice[i, j] = res["choice"].get(model, "")
             train_time[i, j] = res["train_time"].get(model, np.nan)
@@ -332,8 +433,14 @@ def _assemble(
             ),
             "status": (("system", "model"), status, {"long_name": "run status"}),
             "choice": (("system", "model"), choice, {"long_name": "kept parameters"}),
+            "forecast": (
+                ("system", "model", "lead", "component"),
+                forecast,
+                {"long_name": "test forecast"},
+            ),
+            "truth": (("system", "lead", "component"), truth, {"long_name": "test truth"}),
         },
-        coords=coords,
+        coords={**coords, "lead": np.arange(1, n_forecast + 1)},
     )
 
 
@@ -363,44 +470,3 @@ def markdown_table(ds: xr.Dataset, metrics: Sequence[str] = ("smape", "vpt", "vp
         cells += [f"{float(times[j]):.3g}", str(int(failed[j]))]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + f"\n\n{ds.sizes['system']} systems.\n"
-
-
-def plot_results(ds: xr.Dataset, path: str | Path, metric: str = "smape") -> Path:
-    """Distribution of ``metric`` per model (box plot) and the VPT CDF per model, as a PNG.
-
-    Parameters
-    ----------
-    ds : xarray.Dataset
-        A result of :func:`run`.
-    path : path-like
-        The PNG to write.
-    metric : str, default "smape"
-        The metric of the left panel.
-
-    Returns
-    -------
-    pathlib.Path
-        The file written.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    models = [str(m) for m in ds.model.values]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    values = [ds.score.sel(model=m, metric=metric).values for m in models]
-    left.boxplot([v[np.isfinite(v)] for v in values], tick_labels=models)
-    left.set(ylabel=metric, title=f"test {metric} over {ds.sizes['system']} systems")
-    for m in models:
-        vpt = np.sort(ds.score.sel(model=m, metric="vpt").values)
-        vpt = vpt[np.isfinite(vpt)]
-        right.step(vpt, np.arange(1, len(vpt) + 1) / max(len(vpt), 1), where="post", label=m)
-    right.set(xlabel="valid prediction time (Lyapunov times)", ylabel="fraction of systems")
-    right.set_title("VPT CDF (sMAPE > 30)")
-    right.legend(fontsize=8)
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out

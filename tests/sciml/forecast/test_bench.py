@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
-from gpu.errors import ConfigError
+from gpu.errors import ConfigError, InputError
 from sciml.cli import app
-from sciml.forecast import NVAR, Persistence, bench, metrics
-from solvers.chaos import trajectory
+from sciml.forecast import ESN, NVAR, HybridESN, Persistence, bench, metrics
+from solvers.chaos import get, trajectory
 
 SMALL = {"n_train": 150, "n_context": 150, "n_forecast": 40, "pts_per_period": 40}
 
@@ -61,6 +64,7 @@ def test_cli_chaos_bench(tmp_path) -> None:
     assert "| linear |" in (tmp_path / "results.md").read_text()
     assert (tmp_path / "results.zarr").is_dir()
     assert (tmp_path / "results.png").stat().st_size > 0
+    assert (tmp_path / "forecasts.png").stat().st_size > 0
     bad = runner.invoke(app, ["chaos-bench", "-o", str(tmp_path), "-m", "nope"])
     assert bad.exit_code == 2
     assert "unknown model" in bad.output
@@ -70,3 +74,59 @@ def test_a_system_without_lyapunov_time_gets_no_vpt() -> None:
     t = xr.DataArray(np.sin(np.arange(30.0))[:, None] + 2, dims=("time", "component"))
     scores = bench._score(t + 0.1, t, t, np.nan, ["smape"])
     assert np.isnan(scores["vpt"]) and np.isnan(scores["vpt_nrmse"]) and scores["smape"] > 0
+
+
+def test_forecasts_and_truth_are_kept_and_plotted(tmp_path) -> None:
+    ds = bench.run(["Rossler"], {"persistence": Persistence()}, **SMALL)
+    x = trajectory(
+        "Rossler",
+        190,
+        members=3,
+        pts_per_period=40,
+        rtol=1e-10,
+        atol=1e-10,
+        seed=0,
+        backend="numpy",
+    ).x
+    test = x.isel(member=2).values
+    np.testing.assert_allclose(ds.truth.sel(system="Rossler").values, test[150:])
+    pred = ds.forecast.sel(system="Rossler", model="persistence").values
+    np.testing.assert_allclose(pred, np.repeat(test[149:150], 40, axis=0), rtol=1e-12)
+    png = bench.plot_forecasts(ds, ["Rossler"], tmp_path / "f.png")
+    assert png.read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(InputError, match="not in the result"):
+        bench.plot_forecasts(ds, ["Lorenz"], tmp_path / "g.png")
+    with pytest.raises(InputError, match="component"):
+        bench.plot_forecasts(ds, ["Rossler"], tmp_path / "g.png", component=3)
+
+
+def test_hybrid_candidates_perturb_the_system_itself() -> None:
+    (model,) = bench.hybrid_candidates("Rossler", error=0.2)
+    assert isinstance(model, HybridESN) and model.system == "Rossler"
+    params = get("Rossler").params
+    assert model.params == pytest.approx({k: 1.2 * v for k, v in params.items()})
+    (fallback,) = bench.hybrid_candidates("MackeyGlass")  # a delay equation: no ODE to use
+    assert type(fallback) is ESN
+    ds = bench.run(["Rossler"], {"hybrid": bench.hybrid_candidates}, **SMALL)
+    assert ds.status.item() == "ok"
+    assert json.loads(str(ds.choice.item()))["system"] == "Rossler"
+
+
+def test_long_task_forecasts_5000_steps() -> None:
+    assert bench.TASK_HORIZONS == {"short": 200, "long": 5000}
+    small = {"n_train": 150, "n_context": 150, "pts_per_period": 400}  # a short time span
+    ds = bench.run(["Lorenz"], {"persistence": Persistence()}, task="long", **small)
+    assert ds.sizes["lead"] == 5000 and json.loads(ds.attrs["config"])["n_forecast"] == 5000
+    assert np.isfinite(ds.truth.values).all()
+    with pytest.raises(ConfigError, match="unknown task"):
+        bench.run(["Lorenz"], {"p": Persistence()}, task="medium")
+
+
+def test_tuning_and_test_sets_partition_the_continuous_catalog() -> None:
+    dysts = pytest.importorskip("dysts")
+    # peer: dysts' own list of continuous systems (flows and delay equations)
+    with open(Path(dysts.__file__).parent / "data" / "chaotic_attractors.json") as f:
+        continuous = set(json.load(f))
+    test = bench.test_systems()
+    assert set(test).isdisjoint(bench.TUNING_SYSTEMS)
+    assert set(test) | set(bench.TUNING_SYSTEMS) == continuous
