@@ -90,3 +90,18 @@ def test_bad_options_are_refused() -> None:
         configure(threading="openmp")
     with pytest.raises(ConfigError, match="chunk_members"):
         configure(chunk_members=0)
+
+
+def test_auto_threads_over_chunks_only_from_the_main_thread() -> None:
+    import threading
+
+    from solvers.fluxtransport.kernels_numba import _build
+
+    assert _build("auto", n_chunks=3) == "members"
+    assert _build("auto", n_chunks=1) == "serial"
+    assert _build("rows", n_chunks=3) == "rows"
+    seen: list[str] = []
+    worker = threading.Thread(target=lambda: seen.append(_build("auto", n_chunks=3)))
+    worker.start()
+    worker.join()
+    assert seen == ["serial"]
