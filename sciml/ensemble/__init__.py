@@ -21,6 +21,7 @@ from sciml.ensemble.failures import (
 )
 from sciml.ensemble.pipelines import (
     Pipeline,
+    Workflow,
     get_pipeline,
     pipeline_names,
     register_pipeline,
@@ -39,6 +40,7 @@ __all__ = [
     "Pipeline",
     "RunFile",
     "RunPlan",
+    "Workflow",
     "failures_of",
     "get_pipeline",
     "load_run",

@@ -41,13 +41,11 @@ from sciml.ensemble.pipelines import Workflow
 from sciml.wgan import WGANGP, WGANConfig, compare_histories, submodel_monte_carlo
 from solvers.contract import with_provenance
 from solvers.fem import (
-    ElastodynamicsProblem,
-    Mesh,
     Newmark,
     Submodel,
     SubmodelConfig,
-    WaveProblem,
     Zone,
+    global_problem,
     zone_qoi,
 )
 
@@ -158,19 +156,7 @@ class FemSubmodelConfig(Config):
 @lru_cache(maxsize=4)
 def _zone_submodel(config: SubmodelConfig) -> Submodel:
     """The source-free submodel of ``config``'s zone, refined ``config.submodel_refine`` times."""
-    mesh = Mesh.rectangle(config.cells, config.cells, config.length, config.length)
-    problem: WaveProblem | ElastodynamicsProblem
-    if config.kind == "wave":
-        problem = WaveProblem(mesh, config.degree, speed=config.speed, backend=config.fem_backend)
-    else:
-        problem = ElastodynamicsProblem(
-            mesh,
-            config.degree,
-            young=config.young,
-            poisson=config.poisson,
-            density=config.density,
-            backend=config.fem_backend,
-        )
+    problem = global_problem(config)
     zone = Zone(config.zone_lower, config.zone_upper)
     return Submodel(problem, zone, refine=config.submodel_refine)
 

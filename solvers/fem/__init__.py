@@ -20,7 +20,13 @@ from solvers.fem.problems import (
 )
 from solvers.fem.qoi import von_mises, zone_qoi
 from solvers.fem.random_field import KarhunenLoeve, covariance
-from solvers.fem.sampling import SubmodelConfig, global_member, global_run, sample_global
+from solvers.fem.sampling import (
+    SubmodelConfig,
+    global_member,
+    global_problem,
+    global_run,
+    sample_global,
+)
 from solvers.fem.space import FunctionSpace
 from solvers.fem.submodel import Submodel, Zone, extract_boundary_history
 
@@ -43,6 +49,7 @@ __all__ = [
     "extract_boundary_history",
     "gaussian_source",
     "global_member",
+    "global_problem",
     "global_run",
     "lame",
     "ricker",

@@ -33,7 +33,7 @@ from solvers.fem.qoi import zone_qoi
 from solvers.fem.random_field import KarhunenLoeve
 from solvers.fem.submodel import Submodel, Zone, extract_boundary_history
 
-__all__ = ["SubmodelConfig", "global_member", "global_run", "sample_global"]
+__all__ = ["SubmodelConfig", "global_member", "global_problem", "global_run", "sample_global"]
 
 
 class SubmodelConfig(BaseModel):
@@ -98,21 +98,33 @@ class SubmodelConfig(BaseModel):
         return self
 
 
+def global_problem(config: SubmodelConfig) -> WaveProblem | ElastodynamicsProblem:
+    """The global problem of ``config``: its square mesh and physics, uniform material, no sources.
+
+    Parameters
+    ----------
+    config : SubmodelConfig
+
+    Returns
+    -------
+    WaveProblem or ElastodynamicsProblem
+    """
+    mesh = Mesh.rectangle(config.cells, config.cells, config.length, config.length)
+    if config.kind == "wave":
+        return WaveProblem(mesh, config.degree, speed=config.speed, backend=config.fem_backend)
+    return ElastodynamicsProblem(
+        mesh,
+        config.degree,
+        young=config.young,
+        poisson=config.poisson,
+        density=config.density,
+        backend=config.fem_backend,
+    )
+
+
 @lru_cache(maxsize=4)
 def _setup(config: SubmodelConfig) -> tuple[WaveProblem | ElastodynamicsProblem, Submodel]:
-    mesh = Mesh.rectangle(config.cells, config.cells, config.length, config.length)
-    problem: WaveProblem | ElastodynamicsProblem
-    if config.kind == "wave":
-        problem = WaveProblem(mesh, config.degree, speed=config.speed, backend=config.fem_backend)
-    else:
-        problem = ElastodynamicsProblem(
-            mesh,
-            config.degree,
-            young=config.young,
-            poisson=config.poisson,
-            density=config.density,
-            backend=config.fem_backend,
-        )
+    problem = global_problem(config)
     return problem, Submodel(problem, Zone(config.zone_lower, config.zone_upper))
 
 
