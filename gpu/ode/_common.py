@@ -60,6 +60,18 @@ def check_tolerances(rtol: float, atol: float) -> None:
             raise ConfigError(f"{name} must be finite and > 0, got {value}")
 
 
+def stiff_first_step(xp: Any, f0: Any, y: Any, span: Any, rtol: Any, atol: Any) -> Any:
+    """First step of the Rosenbrock methods, per member (columns of ``y``, or one vector).
+
+    One hundredth of the time the derivative takes to move ``y`` by one
+    tolerance unit (RMS), at most ``span``; ``min(1e-6, span)`` where that is
+    not a positive number.
+    """
+    rate = xp.sqrt(xp.mean((f0 / (atol + rtol * xp.abs(y))) ** 2, axis=0))
+    h = xp.minimum(0.01 / xp.maximum(rate, 1e-300), span)
+    return xp.where(xp.isfinite(h) & (h > 0), h, xp.minimum(1e-6, span))
+
+
 @cache
 def _array_form(rhs: BatchedRHS, xp: ModuleType) -> Any:
     return rhs.array_fn(xp)

@@ -24,6 +24,7 @@ import numpy as np
 from gpu.backends import Backend
 from gpu.errors import ConfigError
 from gpu.ode._common import array_function, check_tolerances, prepare
+from gpu.ode._jax_adaptive import solve_one
 from gpu.ode.dopri5 import _initial_step
 from gpu.ode.problem import BatchedRHS, OdeSolution, Status
 from gpu.ode.tableaus import DOP853
@@ -167,24 +168,14 @@ def _jax_solve_one(
     atol: Any,
     max_abs: Any,
 ) -> tuple[Any, Any, Any]:
-    import jax
     import jax.numpy as jnp
 
     dim = y0.shape[0]
-    t_end = t0 + (n_out - 1) * dt_out
-    out = jnp.full((n_out, dim), jnp.nan, dtype=y0.dtype).at[0].set(y0)
     k1 = f(y0, t0, p)
     h = _initial_step(jnp, f, y0[:, None], t0, p[:, None], k1[:, None], rtol, atol, DOP853.order)[0]
-    h = jnp.minimum(h, t_end - t0)
+    h = jnp.minimum(h, t0 + (n_out - 1) * dt_out - t0)
 
-    def cond(state: tuple[Any, ...]) -> Any:
-        return state[8] & (state[9] < max_steps)
-
-    def body(state: tuple[Any, ...]) -> tuple[Any, ...]:
-        t, y, k1, h, nxt, out, status, steps, active, iteration = state
-        remaining = t_end - t
-        last = h >= remaining
-        h = jnp.where(last, remaining, h)
+    def attempt(t: Any, y: Any, h: Any, t_new: Any, k1: Any) -> tuple[Any, ...]:
         ks = [k1]
         for s in range(1, _STAGES):
             ks.append(f(y + h * _combination(_A[s], ks), t + _C[s] * h, p))
@@ -192,54 +183,13 @@ def _jax_solve_one(
         ks.append(f(y_new, t + h, p))
         scale = atol + rtol * jnp.maximum(jnp.abs(y), jnp.abs(y_new))
         err = _error_norm(jnp, ks, h, scale, dim)
-        finite = jnp.isfinite(err)
-        accept = finite & (err <= 1.0)
-        big = accept & ~(jnp.max(jnp.abs(y_new)) <= max_abs)
-        status = jnp.where(big, Status.DIVERGED, status)
-        accept = accept & ~big
-        active = active & ~big
-        t_new = jnp.where(last, t_end, t + h)
         terms = _dense_terms(f, y, y_new, t, h, p, ks)
+        return y_new, err, ks[_STAGES], lambda theta: _interpolate(y, terms, theta)
 
-        def emit_cond(inner: tuple[Any, Any]) -> Any:
-            j, _ = inner
-            return accept & (j < n_out) & (t0 + j * dt_out <= t_new)
-
-        def emit_body(inner: tuple[Any, Any]) -> tuple[Any, Any]:
-            j, buf = inner
-            theta = jnp.clip((t0 + j * dt_out - t) / h, 0.0, 1.0)
-            return j + 1, buf.at[j].set(_interpolate(y, terms, theta))
-
-        nxt, out = jax.lax.while_loop(emit_cond, emit_body, (nxt, out))
-        y = jnp.where(accept, y_new, y)
-        k1 = jnp.where(accept, ks[_STAGES], k1)
-        t = jnp.where(accept, t_new, t)
-        steps = steps + accept
-        active = active & ~(accept & last)
-        fac = _SAFETY * jnp.maximum(jnp.where(finite, err, 1.0), 1e-10) ** _EXPONENT
-        fac = jnp.where(finite, jnp.clip(fac, _FAC_MIN, _FAC_MAX), _FAC_MIN)
-        fac = jnp.where(accept, fac, jnp.minimum(fac, 1.0))
-        h = h * fac
-        stalled = active & (h < _TINY * jnp.maximum(jnp.abs(t), dt_out))
-        status = jnp.where(stalled, Status.STEP_TOO_SMALL, status)
-        active = active & ~stalled
-        return t, y, k1, h, nxt, out, status, steps, active, iteration + 1
-
-    state = (
-        t0,
-        y0,
-        k1,
-        h,
-        jnp.asarray(1),
-        out,
-        jnp.asarray(0, dtype=jnp.int8),
-        jnp.asarray(0, dtype=jnp.int64),
-        jnp.asarray(n_out > 1),
-        jnp.asarray(0),
-    )
-    state = jax.lax.while_loop(cond, body, state)
-    status = jnp.where(state[8], Status.MAX_STEPS, state[6])
-    return state[5], status, state[7]
+    return solve_one(
+        attempt, y0, t0, dt_out, h, k1, n_out=n_out, max_steps=max_steps, max_abs=max_abs,
+        exponent=_EXPONENT, fac_max=_FAC_MAX,
+    )  # fmt: skip
 
 
 @cache

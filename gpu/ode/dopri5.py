@@ -23,6 +23,7 @@ import numpy as np
 from gpu.backends import Backend
 from gpu.errors import ConfigError
 from gpu.ode._common import array_function, check_tolerances, prepare
+from gpu.ode._jax_adaptive import solve_one
 from gpu.ode.problem import BatchedRHS, OdeSolution, Status
 from gpu.ode.tableaus import DOPRI5
 
@@ -165,7 +166,6 @@ def _jax_solve_one(
     atol: Any,
     max_abs: Any,
 ) -> tuple[Any, Any, Any]:
-    import jax
     import jax.numpy as jnp
 
     a = jnp.asarray(_A)
@@ -173,20 +173,11 @@ def _jax_solve_one(
     e = jnp.asarray(_E)
     d = jnp.asarray(_D)
     dim = y0.shape[0]
-    t_end = t0 + (n_out - 1) * dt_out
-    out = jnp.full((n_out, dim), jnp.nan, dtype=y0.dtype).at[0].set(y0)
     k1 = f(y0, t0, p)
     h = _initial_step(jnp, f, y0[:, None], t0, p[:, None], k1[:, None], rtol, atol)[0]
-    h = jnp.minimum(h, t_end - t0)
+    h = jnp.minimum(h, t0 + (n_out - 1) * dt_out - t0)
 
-    def cond(state: tuple[Any, ...]) -> Any:
-        return state[8] & (state[9] < max_steps)
-
-    def body(state: tuple[Any, ...]) -> tuple[Any, ...]:
-        t, y, k1, h, nxt, out, status, steps, active, iteration = state
-        remaining = t_end - t
-        last = h >= remaining
-        h = jnp.where(last, remaining, h)
+    def attempt(t: Any, y: Any, h: Any, t_new: Any, k1: Any) -> tuple[Any, ...]:
         ks = jnp.zeros((7, dim), dtype=y.dtype).at[0].set(k1)
         for s in range(1, 7):
             ks = ks.at[s].set(f(y + h * (a[s, :s] @ ks[:s]), t + c[s] * h, p))
@@ -194,54 +185,13 @@ def _jax_solve_one(
         k7 = ks[6]
         scale = atol + rtol * jnp.maximum(jnp.abs(y), jnp.abs(y_new))
         err = jnp.sqrt(jnp.mean((h * (e @ ks) / scale) ** 2))
-        finite = jnp.isfinite(err)
-        accept = finite & (err <= 1.0)
-        big = accept & ~(jnp.max(jnp.abs(y_new)) <= max_abs)
-        status = jnp.where(big, Status.DIVERGED, status)
-        accept = accept & ~big
-        active = active & ~big
-        t_new = jnp.where(last, t_end, t + h)
         dense = h * (d @ ks)
+        return y_new, err, k7, lambda theta: _interpolate(y, y_new, k1, k7, dense, h, theta)
 
-        def emit_cond(inner: tuple[Any, Any]) -> Any:
-            j, _ = inner
-            return accept & (j < n_out) & (t0 + j * dt_out <= t_new)
-
-        def emit_body(inner: tuple[Any, Any]) -> tuple[Any, Any]:
-            j, buf = inner
-            theta = jnp.clip((t0 + j * dt_out - t) / h, 0.0, 1.0)
-            return j + 1, buf.at[j].set(_interpolate(y, y_new, k1, k7, dense, h, theta))
-
-        nxt, out = jax.lax.while_loop(emit_cond, emit_body, (nxt, out))
-        y = jnp.where(accept, y_new, y)
-        k1 = jnp.where(accept, k7, k1)
-        t = jnp.where(accept, t_new, t)
-        steps = steps + accept
-        active = active & ~(accept & last)
-        fac = _SAFETY * jnp.maximum(jnp.where(finite, err, 1.0), 1e-10) ** (-1.0 / DOPRI5.order)
-        fac = jnp.where(finite, jnp.clip(fac, _FAC_MIN, _FAC_MAX), _FAC_MIN)
-        fac = jnp.where(accept, fac, jnp.minimum(fac, 1.0))
-        h = h * fac
-        stalled = active & (h < _TINY * jnp.maximum(jnp.abs(t), dt_out))
-        status = jnp.where(stalled, Status.STEP_TOO_SMALL, status)
-        active = active & ~stalled
-        return t, y, k1, h, nxt, out, status, steps, active, iteration + 1
-
-    state = (
-        t0,
-        y0,
-        k1,
-        h,
-        jnp.asarray(1),
-        out,
-        jnp.asarray(0, dtype=jnp.int8),
-        jnp.asarray(0, dtype=jnp.int64),
-        jnp.asarray(n_out > 1),
-        jnp.asarray(0),
-    )
-    state = jax.lax.while_loop(cond, body, state)
-    status = jnp.where(state[8], Status.MAX_STEPS, state[6])
-    return state[5], status, state[7]
+    return solve_one(
+        attempt, y0, t0, dt_out, h, k1, n_out=n_out, max_steps=max_steps, max_abs=max_abs,
+        exponent=-1.0 / DOPRI5.order, fac_max=_FAC_MAX,
+    )  # fmt: skip
 
 
 @cache

@@ -27,7 +27,8 @@ import numpy as np
 
 from gpu.backends import Backend
 from gpu.errors import ConfigError
-from gpu.ode._common import array_function, check_tolerances, prepare
+from gpu.ode._common import array_function, check_tolerances, prepare, stiff_first_step
+from gpu.ode._jax_adaptive import derivatives, solve_one
 from gpu.ode.problem import BatchedRHS, OdeSolution, Status
 
 __all__ = ["rodas4"]
@@ -145,9 +146,7 @@ def _array_rodas(
     t_end = t0 + (n_out - 1) * dt_out
     y, t = y0, t0
     f0 = f(y, t, p)
-    rate = xp.sqrt(xp.mean((f0 / (atol + rtol * xp.abs(y))) ** 2, axis=0))
-    h = xp.minimum(0.01 / xp.maximum(rate, 1e-300), t_end - t)
-    h = xp.where(xp.isfinite(h) & (h > 0), h, xp.minimum(1e-6, t_end - t))
+    h = stiff_first_step(xp, f0, y, t_end - t, rtol, atol)
     nxt = xp.ones(members, dtype=xp.int64)
     status = xp.zeros(members, dtype=xp.int8)
     n_steps = xp.zeros(members, dtype=xp.int64)
@@ -212,83 +211,27 @@ def _jax_solve_one(
     max_abs: Any,
 ) -> tuple[Any, Any, Any]:
     """One member: the steps of :func:`_array_rodas` in a ``lax.while_loop``."""
-    import jax
     import jax.numpy as jnp
     from jax.scipy.linalg import lu_factor, lu_solve
 
-    dim = y0.shape[0]
-    eye = jnp.eye(dim, dtype=y0.dtype)
-    t_end = t0 + (n_out - 1) * dt_out
-    out = jnp.full((n_out, dim), jnp.nan, dtype=y0.dtype).at[0].set(y0)
-    if jac is None:
-        jacobian = jax.jacfwd(f, argnums=0)
-    else:
-
-        def jacobian(y: Any, t: Any, q: Any) -> Any:
-            return jac(y[:, None], t, q[:, None])[:, :, 0]
-
-    time_derivative = jax.jacfwd(f, argnums=1)
+    eye = jnp.eye(y0.shape[0], dtype=y0.dtype)
+    jacobian, time_derivative = derivatives(f, jac)
     f0 = f(y0, t0, p)
-    rate = jnp.sqrt(jnp.mean((f0 / (atol + rtol * jnp.abs(y0))) ** 2))
-    h = jnp.minimum(0.01 / jnp.maximum(rate, 1e-300), t_end - t0)
-    h = jnp.where(jnp.isfinite(h) & (h > 0), h, jnp.minimum(1e-6, t_end - t0))
+    h = stiff_first_step(jnp, f0, y0, t0 + (n_out - 1) * dt_out - t0, rtol, atol)
 
-    def cond(state: tuple[Any, ...]) -> Any:
-        return state[8] & (state[9] < max_steps)
-
-    def body(state: tuple[Any, ...]) -> tuple[Any, ...]:
-        t, y, f0, h, nxt, out, status, steps, active, iteration = state
-        last = h >= t_end - t
-        h = jnp.where(last, t_end - t, h)
+    def attempt(t: Any, y: Any, h: Any, t_new: Any, f0: Any) -> tuple[Any, ...]:
         lu = lu_factor(eye / (h * _GAMMA) - jacobian(y, t, p))
         ks = _stages(f, lambda r: lu_solve(lu, r), y, t, h, f0, time_derivative(y, t, p), p)
         y_new = y + sum(a * k for a, k in zip(_A[4], ks[:4], strict=True)) + ks[4] + ks[5]
-        t_new = jnp.where(last, t_end, t + h)
         err = jnp.sqrt(
             jnp.mean((ks[5] / (atol + rtol * jnp.maximum(jnp.abs(y), jnp.abs(y_new)))) ** 2)
         )
-        accept = jnp.isfinite(err) & (err <= 1.0)
-        big = accept & ~(jnp.max(jnp.abs(y_new)) <= max_abs)
-        status = jnp.where(big, Status.DIVERGED, status)
-        accept = accept & ~big
-        active = active & ~big
+        return y_new, err, f(y_new, t_new, p), lambda s: _dense(y, y_new, ks, s)
 
-        def emit_cond(inner: tuple[Any, Any]) -> Any:
-            j, _ = inner
-            return accept & (j < n_out) & (t0 + j * dt_out <= t_new)
-
-        def emit_body(inner: tuple[Any, Any]) -> tuple[Any, Any]:
-            j, buf = inner
-            s = jnp.clip((t0 + j * dt_out - t) / h, 0.0, 1.0)
-            return j + 1, buf.at[j].set(_dense(y, y_new, ks, s))
-
-        nxt, out = jax.lax.while_loop(emit_cond, emit_body, (nxt, out))
-        y = jnp.where(accept, y_new, y)
-        t = jnp.where(accept, t_new, t)
-        f0 = jnp.where(accept, f(y, t, p), f0)
-        steps = steps + accept
-        active = active & ~(accept & last)
-        h = h * _control(jnp, err, accept)
-        stalled = active & (h < _TINY * jnp.maximum(jnp.abs(t), dt_out))
-        status = jnp.where(stalled, Status.STEP_TOO_SMALL, status)
-        active = active & ~stalled
-        return t, y, f0, h, nxt, out, status, steps, active, iteration + 1
-
-    state = (
-        t0,
-        y0,
-        f0,
-        h,
-        jnp.asarray(1),
-        out,
-        jnp.asarray(0, dtype=jnp.int8),
-        jnp.asarray(0, dtype=jnp.int64),
-        jnp.asarray(n_out > 1),
-        jnp.asarray(0),
-    )
-    state = jax.lax.while_loop(cond, body, state)
-    status = jnp.where(state[8], Status.MAX_STEPS, state[6])
-    return state[5], status, state[7]
+    return solve_one(
+        attempt, y0, t0, dt_out, h, f0, n_out=n_out, max_steps=max_steps, max_abs=max_abs,
+        exponent=-0.25, fac_max=_FAC_MAX,
+    )  # fmt: skip
 
 
 @cache

@@ -30,7 +30,8 @@ import numpy as np
 
 from gpu.backends import Backend
 from gpu.errors import ConfigError
-from gpu.ode._common import array_function, check_tolerances, prepare
+from gpu.ode._common import array_function, check_tolerances, prepare, stiff_first_step
+from gpu.ode._jax_adaptive import derivatives, solve_one
 from gpu.ode.problem import BatchedRHS, OdeSolution, Status
 
 __all__ = ["rosenbrock23"]
@@ -81,10 +82,7 @@ def _array_rosenbrock(
     t_end = t0 + (n_out - 1) * dt_out
     y, t = y0, t0
     f0 = f(y, t, p)
-    scale = atol + rtol * xp.abs(y)
-    rate = xp.sqrt(xp.mean((f0 / scale) ** 2, axis=0))
-    h = xp.minimum(0.01 / xp.maximum(rate, 1e-300), t_end - t)
-    h = xp.where(xp.isfinite(h) & (h > 0), h, xp.minimum(1e-6, t_end - t))
+    h = stiff_first_step(xp, f0, y, t_end - t, rtol, atol)
     nxt = xp.ones(members, dtype=xp.int64)
     status = xp.zeros(members, dtype=xp.int8)
     n_steps = xp.zeros(members, dtype=xp.int64)
@@ -157,35 +155,15 @@ def _jax_solve_one(
     max_abs: Any,
 ) -> tuple[Any, Any, Any]:
     """One member: the same steps as :func:`_array_rosenbrock`, in a ``lax.while_loop``."""
-    import jax
     import jax.numpy as jnp
     from jax.scipy.linalg import lu_factor, lu_solve
 
-    dim = y0.shape[0]
-    eye = jnp.eye(dim, dtype=y0.dtype)
-    t_end = t0 + (n_out - 1) * dt_out
-    out = jnp.full((n_out, dim), jnp.nan, dtype=y0.dtype).at[0].set(y0)
-    if jac is None:
-        jacobian = jax.jacfwd(f, argnums=0)
-    else:
-
-        def jacobian(y: Any, t: Any, q: Any) -> Any:
-            return jac(y[:, None], t, q[:, None])[:, :, 0]
-
-    time_derivative = jax.jacfwd(f, argnums=1)
+    eye = jnp.eye(y0.shape[0], dtype=y0.dtype)
+    jacobian, time_derivative = derivatives(f, jac)
     f0 = f(y0, t0, p)
-    rate = jnp.sqrt(jnp.mean((f0 / (atol + rtol * jnp.abs(y0))) ** 2))
-    h = jnp.minimum(0.01 / jnp.maximum(rate, 1e-300), t_end - t0)
-    h = jnp.where(jnp.isfinite(h) & (h > 0), h, jnp.minimum(1e-6, t_end - t0))
+    h = stiff_first_step(jnp, f0, y0, t0 + (n_out - 1) * dt_out - t0, rtol, atol)
 
-    def cond(state: tuple[Any, ...]) -> Any:
-        return state[8] & (state[9] < max_steps)
-
-    def body(state: tuple[Any, ...]) -> tuple[Any, ...]:
-        t, y, f0, h, nxt, out, status, steps, active, iteration = state
-        remaining = t_end - t
-        last = h >= remaining
-        h = jnp.where(last, remaining, h)
+    def attempt(t: Any, y: Any, h: Any, t_new: Any, f0: Any) -> tuple[Any, ...]:
         hd = h * _D
         dfdt = time_derivative(y, t, p)
         lu = lu_factor(eye - hd * jacobian(y, t, p))
@@ -193,58 +171,20 @@ def _jax_solve_one(
         f1 = f(y + 0.5 * h * k1, t + 0.5 * h, p)
         k2 = lu_solve(lu, f1 - k1) + k1
         y_new = y + h * k2
-        t_new = jnp.where(last, t_end, t + h)
         f2 = f(y_new, t_new, p)
         k3 = lu_solve(lu, f2 - _E32 * (k2 - f1) - 2.0 * (k1 - f0) + hd * dfdt)
         scale = atol + rtol * jnp.maximum(jnp.abs(y), jnp.abs(y_new))
         err = jnp.sqrt(jnp.mean((h / 6.0 * (k1 - 2.0 * k2 + k3) / scale) ** 2))
-        finite = jnp.isfinite(err)
-        accept = finite & (err <= 1.0)
-        big = accept & ~(jnp.max(jnp.abs(y_new)) <= max_abs)
-        status = jnp.where(big, Status.DIVERGED, status)
-        accept = accept & ~big
-        active = active & ~big
 
-        def emit_cond(inner: tuple[Any, Any]) -> Any:
-            j, _ = inner
-            return accept & (j < n_out) & (t0 + j * dt_out <= t_new)
+        def dense(s: Any) -> Any:
+            return y + h * (s * (1.0 - s) * k1 + s * (s - 2.0 * _D) * k2) / (1.0 - 2.0 * _D)
 
-        def emit_body(inner: tuple[Any, Any]) -> tuple[Any, Any]:
-            j, buf = inner
-            s = jnp.clip((t0 + j * dt_out - t) / h, 0.0, 1.0)
-            value = y + h * (s * (1.0 - s) * k1 + s * (s - 2.0 * _D) * k2) / (1.0 - 2.0 * _D)
-            return j + 1, buf.at[j].set(value)
+        return y_new, err, f2, dense
 
-        nxt, out = jax.lax.while_loop(emit_cond, emit_body, (nxt, out))
-        y = jnp.where(accept, y_new, y)
-        f0 = jnp.where(accept, f2, f0)
-        t = jnp.where(accept, t_new, t)
-        steps = steps + accept
-        active = active & ~(accept & last)
-        fac = _SAFETY * jnp.maximum(jnp.where(finite, err, 1.0), 1e-10) ** (-1.0 / 3.0)
-        fac = jnp.where(finite, jnp.clip(fac, _FAC_MIN, _FAC_MAX), _FAC_MIN)
-        fac = jnp.where(accept, fac, jnp.minimum(fac, 1.0))
-        h = h * fac
-        stalled = active & (h < _TINY * jnp.maximum(jnp.abs(t), dt_out))
-        status = jnp.where(stalled, Status.STEP_TOO_SMALL, status)
-        active = active & ~stalled
-        return t, y, f0, h, nxt, out, status, steps, active, iteration + 1
-
-    state = (
-        t0,
-        y0,
-        f0,
-        h,
-        jnp.asarray(1),
-        out,
-        jnp.asarray(0, dtype=jnp.int8),
-        jnp.asarray(0, dtype=jnp.int64),
-        jnp.asarray(n_out > 1),
-        jnp.asarray(0),
-    )
-    state = jax.lax.while_loop(cond, body, state)
-    status = jnp.where(state[8], Status.MAX_STEPS, state[6])
-    return state[5], status, state[7]
+    return solve_one(
+        attempt, y0, t0, dt_out, h, f0, n_out=n_out, max_steps=max_steps, max_abs=max_abs,
+        exponent=-1.0 / 3.0, fac_max=_FAC_MAX,
+    )  # fmt: skip
 
 
 @cache
