@@ -15,18 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from gpu.ode._array_adaptive import TINY, control
 from gpu.ode.problem import Status
 
 __all__ = ["Attempt", "solve_one"]
 
-#: ``attempt(t, y, h, t_new, carry) -> (y_new, err, carry_new, dense)``: one
-#: trial step; ``err`` is the scaled RMS error norm, ``carry_new`` what the
-#: next step reuses once this one is accepted (e.g. the derivative at
-#: ``y_new``), and ``dense(theta)`` the state at ``t + theta * h``.
+#: ``attempt(t, y, h, t_new, carry) -> (y_new, err, next_carry, dense)``: one
+#: trial step, as in :data:`gpu.ode._array_adaptive.Attempt` for one member.
 Attempt = Callable[[Any, Any, Any, Any, Any], tuple[Any, Any, Any, Callable[[Any], Any]]]
-
-_SAFETY, _FAC_MIN = 0.9, 0.2
-_TINY = 1e-14  # relative step-size floor
 
 
 def solve_one(
@@ -88,9 +84,8 @@ def solve_one(
         last = h >= remaining
         h = jnp.where(last, remaining, h)
         t_new = jnp.where(last, t_end, t + h)
-        y_new, err, carry_new, dense = attempt(t, y, h, t_new, carry)
-        finite = jnp.isfinite(err)
-        accept = finite & (err <= 1.0)
+        y_new, err, next_carry, dense = attempt(t, y, h, t_new, carry)
+        accept = jnp.isfinite(err) & (err <= 1.0)
         big = accept & ~(jnp.max(jnp.abs(y_new)) <= max_abs)
         status = jnp.where(big, Status.DIVERGED, status)
         accept = accept & ~big
@@ -107,15 +102,12 @@ def solve_one(
 
         nxt, out = jax.lax.while_loop(emit_cond, emit_body, (nxt, out))
         y = jnp.where(accept, y_new, y)
-        carry = jnp.where(accept, carry_new, carry)
         t = jnp.where(accept, t_new, t)
+        carry = jnp.where(accept, next_carry(y, t), carry)
         steps = steps + accept
         active = active & ~(accept & last)
-        fac = _SAFETY * jnp.maximum(jnp.where(finite, err, 1.0), 1e-10) ** exponent
-        fac = jnp.where(finite, jnp.clip(fac, _FAC_MIN, fac_max), _FAC_MIN)
-        fac = jnp.where(accept, fac, jnp.minimum(fac, 1.0))
-        h = h * fac
-        stalled = active & (h < _TINY * jnp.maximum(jnp.abs(t), dt_out))
+        h = h * control(jnp, err, accept, exponent, fac_max)
+        stalled = active & (h < TINY * jnp.maximum(jnp.abs(t), dt_out))
         status = jnp.where(stalled, Status.STEP_TOO_SMALL, status)
         active = active & ~stalled
         return t, y, carry, h, nxt, out, status, steps, active, iteration + 1

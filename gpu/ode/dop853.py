@@ -23,10 +23,11 @@ import numpy as np
 
 from gpu.backends import Backend
 from gpu.errors import ConfigError
+from gpu.ode._array_adaptive import solve_batch
 from gpu.ode._common import array_function, check_tolerances, prepare
 from gpu.ode._jax_adaptive import solve_one
 from gpu.ode.dopri5 import _initial_step
-from gpu.ode.problem import BatchedRHS, OdeSolution, Status
+from gpu.ode.problem import BatchedRHS, OdeSolution
 from gpu.ode.tableaus import DOP853
 
 __all__ = ["dop853"]
@@ -39,9 +40,8 @@ _C = np.array((*DOP853.c, 1.0, *DOP853.c_extra))
 _E5 = np.asarray(DOP853.e5)
 _E3 = np.asarray(DOP853.e3)
 _DENSE = np.asarray(DOP853.dense)
-_SAFETY, _FAC_MIN, _FAC_MAX = 0.9, 0.2, 10.0
+_FAC_MAX = 10.0  # largest step growth in one step
 _EXPONENT = -1.0 / 8.0  # the error estimate is O(h^8)
-_TINY = 1e-14  # relative step-size floor
 
 
 def _combination(weights: np.ndarray, ks: list[Any]) -> Any:
@@ -93,28 +93,12 @@ def _array_dop853(
     max_steps: int,
     max_abs: float,
 ) -> tuple[Any, Any, Any]:
-    dim, members = y0.shape
-    idx = xp.arange(members)
-    out = xp.full((n_out, dim, members), xp.nan, dtype=y0.dtype)
-    out[0] = y0
+    dim = y0.shape[0]
+    k1 = f(y0, t0, p)
     t_end = t0 + (n_out - 1) * dt_out
-    y, t = y0, t0
-    k1 = f(y, t, p)
-    h = xp.minimum(_initial_step(xp, f, y, t, p, k1, rtol, atol, DOP853.order), t_end - t)
-    nxt = xp.ones(members, dtype=xp.int64)
-    status = xp.zeros(members, dtype=xp.int8)
-    n_steps = xp.zeros(members, dtype=xp.int64)
-    active = xp.full(members, n_out > 1)
-    iteration = 0
-    while bool(xp.any(active)):
-        if iteration >= max_steps:
-            status = xp.where(active, int(Status.MAX_STEPS), status)
-            break
-        iteration += 1
-        remaining = t_end - t
-        last = h >= remaining
-        h = xp.where(last, remaining, h)
-        h = xp.where(active, h, 1.0)
+    h = xp.minimum(_initial_step(xp, f, y0, t0, p, k1, rtol, atol, DOP853.order), t_end - t0)
+
+    def attempt(t: Any, y: Any, h: Any, t_new: Any, k1: Any) -> tuple[Any, ...]:
         ks = [k1]
         for s in range(1, _STAGES):
             ks.append(f(y + h * _combination(_A[s], ks), t + _C[s] * h, p))
@@ -122,38 +106,19 @@ def _array_dop853(
         ks.append(f(y_new, t + h, p))
         scale = atol + rtol * xp.maximum(xp.abs(y), xp.abs(y_new))
         err = _error_norm(xp, ks, h, scale, dim)
-        finite = xp.isfinite(err)
-        accept = active & finite & (err <= 1.0)
-        big = accept & ~(xp.max(xp.abs(y_new), axis=0) <= max_abs)
-        status = xp.where(big, int(Status.DIVERGED), status)
-        active = active & ~big
-        accept = accept & ~big
-        t_new = xp.where(last, t_end, t + h)
-        pending = accept & (nxt < n_out) & (t0 + nxt * dt_out <= t_new)
-        if bool(xp.any(pending)):
-            terms = _dense_terms(f, y, y_new, t, h, p, ks)
-            while True:
-                t_next = t0 + nxt * dt_out
-                emit = accept & (nxt < n_out) & (t_next <= t_new)
-                if not bool(xp.any(emit)):
-                    break
-                theta = xp.clip((t_next - t) / h, 0.0, 1.0)
-                value = _interpolate(y, terms, theta)
-                out[nxt[emit], :, idx[emit]] = value[:, emit].T
-                nxt = nxt + emit
-        y = xp.where(accept, y_new, y)
-        k1 = xp.where(accept, ks[_STAGES], k1)
-        t = xp.where(accept, t_new, t)
-        n_steps = n_steps + accept
-        active = active & ~(accept & last)
-        fac = _SAFETY * xp.maximum(xp.where(finite, err, 1.0), 1e-10) ** _EXPONENT
-        fac = xp.where(finite, xp.clip(fac, _FAC_MIN, _FAC_MAX), _FAC_MIN)
-        fac = xp.where(accept, fac, xp.minimum(fac, 1.0))
-        h = h * fac
-        stalled = active & (h < _TINY * xp.maximum(xp.abs(t), dt_out))
-        status = xp.where(stalled, int(Status.STEP_TOO_SMALL), status)
-        active = active & ~stalled
-    return out, status, n_steps
+        terms: list[Any] = []  # the interpolant's extra stages, only when a point is emitted
+
+        def dense(theta: Any) -> Any:
+            if not terms:
+                terms.extend(_dense_terms(f, y, y_new, t, h, p, ks))
+            return _interpolate(y, terms, theta)
+
+        return y_new, err, lambda *_: ks[_STAGES], dense
+
+    return solve_batch(
+        xp, attempt, y0, t0, dt_out, h, k1, n_out=n_out, max_steps=max_steps, max_abs=max_abs,
+        exponent=_EXPONENT, fac_max=_FAC_MAX,
+    )  # fmt: skip
 
 
 def _jax_solve_one(
@@ -184,7 +149,7 @@ def _jax_solve_one(
         scale = atol + rtol * jnp.maximum(jnp.abs(y), jnp.abs(y_new))
         err = _error_norm(jnp, ks, h, scale, dim)
         terms = _dense_terms(f, y, y_new, t, h, p, ks)
-        return y_new, err, ks[_STAGES], lambda theta: _interpolate(y, terms, theta)
+        return y_new, err, lambda *_: ks[_STAGES], lambda theta: _interpolate(y, terms, theta)
 
     return solve_one(
         attempt, y0, t0, dt_out, h, k1, n_out=n_out, max_steps=max_steps, max_abs=max_abs,

@@ -22,9 +22,10 @@ import numpy as np
 
 from gpu.backends import Backend
 from gpu.errors import ConfigError
+from gpu.ode._array_adaptive import solve_batch
 from gpu.ode._common import array_function, check_tolerances, prepare
 from gpu.ode._jax_adaptive import solve_one
-from gpu.ode.problem import BatchedRHS, OdeSolution, Status
+from gpu.ode.problem import BatchedRHS, OdeSolution
 from gpu.ode.tableaus import DOPRI5
 
 __all__ = ["dopri5"]
@@ -35,8 +36,7 @@ for _i, _row in enumerate(DOPRI5.a):
 _C = np.asarray(DOPRI5.c)
 _E = np.asarray(DOPRI5.e)
 _D = np.asarray(DOPRI5.dense)
-_SAFETY, _FAC_MIN, _FAC_MAX = 0.9, 0.2, 10.0
-_TINY = 1e-14  # relative step-size floor
+_FAC_MAX = 10.0  # largest step growth in one step
 
 
 def _rms(xp: Any, v: Any) -> Any:
@@ -91,28 +91,11 @@ def _array_dopri5(
     max_steps: int,
     max_abs: float,
 ) -> tuple[Any, Any, Any]:
-    dim, members = y0.shape
-    idx = xp.arange(members)
-    out = xp.full((n_out, dim, members), xp.nan, dtype=y0.dtype)
-    out[0] = y0
+    k1 = f(y0, t0, p)
     t_end = t0 + (n_out - 1) * dt_out
-    y, t = y0, t0
-    k1 = f(y, t, p)
-    h = xp.minimum(_initial_step(xp, f, y, t, p, k1, rtol, atol), t_end - t)
-    nxt = xp.ones(members, dtype=xp.int64)
-    status = xp.zeros(members, dtype=xp.int8)
-    n_steps = xp.zeros(members, dtype=xp.int64)
-    active = xp.full(members, n_out > 1)
-    iteration = 0
-    while bool(xp.any(active)):
-        if iteration >= max_steps:
-            status = xp.where(active, int(Status.MAX_STEPS), status)
-            break
-        iteration += 1
-        remaining = t_end - t
-        last = h >= remaining
-        h = xp.where(last, remaining, h)
-        h = xp.where(active, h, 1.0)
+    h = xp.minimum(_initial_step(xp, f, y0, t0, p, k1, rtol, atol), t_end - t0)
+
+    def attempt(t: Any, y: Any, h: Any, t_new: Any, k1: Any) -> tuple[Any, ...]:
         ks = [k1]
         for i in range(1, 7):
             increment = sum(_A[i, j] * ks[j] for j in range(i) if _A[i, j] != 0.0)
@@ -120,38 +103,19 @@ def _array_dopri5(
         y_new = y + h * sum(_A[6, j] * ks[j] for j in range(6) if _A[6, j] != 0.0)
         k7 = ks[6]
         err_vec = h * sum(_E[j] * ks[j] for j in range(7) if _E[j] != 0.0)
-        scale = atol + rtol * xp.maximum(xp.abs(y), xp.abs(y_new))
-        err = _rms(xp, err_vec / scale)
-        finite = xp.isfinite(err)
-        accept = active & finite & (err <= 1.0)
-        big = accept & ~(xp.max(xp.abs(y_new), axis=0) <= max_abs)
-        status = xp.where(big, int(Status.DIVERGED), status)
-        active = active & ~big
-        accept = accept & ~big
-        t_new = xp.where(last, t_end, t + h)
+        err = _rms(xp, err_vec / (atol + rtol * xp.maximum(xp.abs(y), xp.abs(y_new))))
         dense = h * sum(_D[j] * ks[j] for j in range(7) if _D[j] != 0.0)
-        while True:
-            t_next = t0 + nxt * dt_out
-            emit = accept & (nxt < n_out) & (t_next <= t_new)
-            if not bool(xp.any(emit)):
-                break
-            theta = xp.clip((t_next - t) / h, 0.0, 1.0)
-            value = _interpolate(y, y_new, k1, k7, dense, h, theta)
-            out[nxt[emit], :, idx[emit]] = value[:, emit].T
-            nxt = nxt + emit
-        y = xp.where(accept, y_new, y)
-        k1 = xp.where(accept, k7, k1)
-        t = xp.where(accept, t_new, t)
-        n_steps = n_steps + accept
-        active = active & ~(accept & last)
-        fac = _SAFETY * xp.maximum(xp.where(finite, err, 1.0), 1e-10) ** (-1.0 / DOPRI5.order)
-        fac = xp.where(finite, xp.clip(fac, _FAC_MIN, _FAC_MAX), _FAC_MIN)
-        fac = xp.where(accept, fac, xp.minimum(fac, 1.0))
-        h = h * fac
-        stalled = active & (h < _TINY * xp.maximum(xp.abs(t), dt_out))
-        status = xp.where(stalled, int(Status.STEP_TOO_SMALL), status)
-        active = active & ~stalled
-    return out, status, n_steps
+        return (
+            y_new,
+            err,
+            lambda *_: k7,
+            lambda theta: _interpolate(y, y_new, k1, k7, dense, h, theta),
+        )
+
+    return solve_batch(
+        xp, attempt, y0, t0, dt_out, h, k1, n_out=n_out, max_steps=max_steps, max_abs=max_abs,
+        exponent=-1.0 / DOPRI5.order, fac_max=_FAC_MAX,
+    )  # fmt: skip
 
 
 def _jax_solve_one(
@@ -186,7 +150,12 @@ def _jax_solve_one(
         scale = atol + rtol * jnp.maximum(jnp.abs(y), jnp.abs(y_new))
         err = jnp.sqrt(jnp.mean((h * (e @ ks) / scale) ** 2))
         dense = h * (d @ ks)
-        return y_new, err, k7, lambda theta: _interpolate(y, y_new, k1, k7, dense, h, theta)
+        return (
+            y_new,
+            err,
+            lambda *_: k7,
+            lambda theta: _interpolate(y, y_new, k1, k7, dense, h, theta),
+        )
 
     return solve_one(
         attempt, y0, t0, dt_out, h, k1, n_out=n_out, max_steps=max_steps, max_abs=max_abs,

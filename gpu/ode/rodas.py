@@ -27,9 +27,10 @@ import numpy as np
 
 from gpu.backends import Backend
 from gpu.errors import ConfigError
+from gpu.ode._array_adaptive import solve_batch
 from gpu.ode._common import array_function, check_tolerances, prepare, stiff_first_step
 from gpu.ode._jax_adaptive import derivatives, solve_one
-from gpu.ode.problem import BatchedRHS, OdeSolution, Status
+from gpu.ode.problem import BatchedRHS, OdeSolution
 
 __all__ = ["rodas4"]
 
@@ -73,8 +74,7 @@ _H = (  # continuous extension: weights of k1..k5 in its two correction terms
         -6.594389125716872,
     ),
 )
-_SAFETY, _FAC_MIN, _FAC_MAX = 0.9, 0.2, 6.0
-_TINY = 1e-14  # relative step-size floor
+_FAC_MAX = 6.0  # largest step growth in one step
 _SQRT_EPS = float(np.sqrt(np.finfo(float).eps))
 
 
@@ -116,14 +116,6 @@ def _fd_jacobian(xp: Any, f: Any, y: Any, t: Any, p: Any, f0: Any) -> Any:
     return xp.stack(columns, axis=1)
 
 
-def _control(xp: Any, err: Any, accept: Any) -> Any:
-    """Step-size factor from the error norm (exponent 1/4: the estimate is O(h^4))."""
-    finite = xp.isfinite(err)
-    fac = _SAFETY * xp.maximum(xp.where(finite, err, 1.0), 1e-10) ** (-0.25)
-    fac = xp.where(finite, xp.clip(fac, _FAC_MIN, _FAC_MAX), _FAC_MIN)
-    return xp.where(accept, fac, xp.minimum(fac, 1.0))
-
-
 def _array_rodas(
     xp: Any,
     f: Any,
@@ -138,63 +130,29 @@ def _array_rodas(
     max_steps: int,
     max_abs: float,
 ) -> tuple[Any, Any, Any]:
-    dim, members = y0.shape
-    idx = xp.arange(members)
-    eye = xp.eye(dim)[None, :, :]
-    out = xp.full((n_out, dim, members), xp.nan, dtype=y0.dtype)
-    out[0] = y0
-    t_end = t0 + (n_out - 1) * dt_out
-    y, t = y0, t0
-    f0 = f(y, t, p)
-    h = stiff_first_step(xp, f0, y, t_end - t, rtol, atol)
-    nxt = xp.ones(members, dtype=xp.int64)
-    status = xp.zeros(members, dtype=xp.int8)
-    n_steps = xp.zeros(members, dtype=xp.int64)
-    active = xp.full(members, n_out > 1)
-    iteration = 0
-    while bool(xp.any(active)):
-        if iteration >= max_steps:
-            status = xp.where(active, int(Status.MAX_STEPS), status)
-            break
-        iteration += 1
-        last = h >= t_end - t
-        h = xp.where(active, xp.where(last, t_end - t, h), 1.0)
+    eye = xp.eye(y0.shape[0])[None, :, :]
+    f0 = f(y0, t0, p)
+    h = stiff_first_step(xp, f0, y0, (t0 + (n_out - 1) * dt_out) - t0, rtol, atol)
+
+    def attempt(t: Any, y: Any, h: Any, t_new: Any, f0: Any) -> tuple[Any, ...]:
         j = _fd_jacobian(xp, f, y, t, p, f0) if jac is None else jac(y, t, p)
         delta_t = _SQRT_EPS * xp.maximum(xp.abs(t), 1.0)
         dfdt = (f(y, t + delta_t, p) - f0) / delta_t
         w = eye / (h * _GAMMA)[:, None, None] - xp.moveaxis(j, -1, 0)
 
-        def solve(r: Any, w: Any = w) -> Any:
+        def solve(r: Any) -> Any:
             return xp.linalg.solve(w, r.T[:, :, None])[:, :, 0].T
 
         ks = _stages(f, solve, y, t, h, f0, dfdt, p)
         y_new = y + sum(a * k for a, k in zip(_A[4], ks[:4], strict=True)) + ks[4] + ks[5]
-        t_new = xp.where(last, t_end, t + h)
         scale = atol + rtol * xp.maximum(xp.abs(y), xp.abs(y_new))
         err = xp.sqrt(xp.mean((ks[5] / scale) ** 2, axis=0))
-        accept = active & xp.isfinite(err) & (err <= 1.0)
-        big = accept & ~(xp.max(xp.abs(y_new), axis=0) <= max_abs)
-        status = xp.where(big, int(Status.DIVERGED), status)
-        active = active & ~big
-        accept = accept & ~big
-        while True:
-            t_next = t0 + nxt * dt_out
-            emit = accept & (nxt < n_out) & (t_next <= t_new)
-            if not bool(xp.any(emit)):
-                break
-            value = _dense(y, y_new, ks, xp.clip((t_next - t) / h, 0.0, 1.0))
-            out[nxt[emit], :, idx[emit]] = value[:, emit].T
-            nxt = nxt + emit
-        y = xp.where(accept, y_new, y)
-        t = xp.where(accept, t_new, t)
-        f0 = xp.where(accept, f(y, t, p), f0)
-        n_steps = n_steps + accept
-        active = active & ~(accept & last)
-        h = h * _control(xp, err, accept)
-        stalled = active & (h < _TINY * xp.maximum(xp.abs(t), dt_out))
-        status = xp.where(stalled, int(Status.STEP_TOO_SMALL), status)
-        active = active & ~stalled
-    return out, status, n_steps
+        return y_new, err, lambda y, t: f(y, t, p), lambda s: _dense(y, y_new, ks, s)
+
+    return solve_batch(
+        xp, attempt, y0, t0, dt_out, h, f0, n_out=n_out, max_steps=max_steps, max_abs=max_abs,
+        exponent=-0.25, fac_max=_FAC_MAX,
+    )  # fmt: skip
 
 
 def _jax_solve_one(
@@ -226,7 +184,7 @@ def _jax_solve_one(
         err = jnp.sqrt(
             jnp.mean((ks[5] / (atol + rtol * jnp.maximum(jnp.abs(y), jnp.abs(y_new)))) ** 2)
         )
-        return y_new, err, f(y_new, t_new, p), lambda s: _dense(y, y_new, ks, s)
+        return y_new, err, lambda y, t: f(y, t, p), lambda s: _dense(y, y_new, ks, s)
 
     return solve_one(
         attempt, y0, t0, dt_out, h, f0, n_out=n_out, max_steps=max_steps, max_abs=max_abs,

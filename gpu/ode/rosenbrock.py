@@ -30,16 +30,16 @@ import numpy as np
 
 from gpu.backends import Backend
 from gpu.errors import ConfigError
+from gpu.ode._array_adaptive import solve_batch
 from gpu.ode._common import array_function, check_tolerances, prepare, stiff_first_step
 from gpu.ode._jax_adaptive import derivatives, solve_one
-from gpu.ode.problem import BatchedRHS, OdeSolution, Status
+from gpu.ode.problem import BatchedRHS, OdeSolution
 
 __all__ = ["rosenbrock23"]
 
 _D = 1.0 / (2.0 + math.sqrt(2.0))
 _E32 = 6.0 + math.sqrt(2.0)
-_SAFETY, _FAC_MIN, _FAC_MAX = 0.9, 0.2, 5.0
-_TINY = 1e-14  # relative step-size floor
+_FAC_MAX = 5.0  # largest step growth in one step
 _SQRT_EPS = math.sqrt(np.finfo(float).eps)
 
 
@@ -74,29 +74,11 @@ def _array_rosenbrock(
     max_steps: int,
     max_abs: float,
 ) -> tuple[Any, Any, Any]:
-    dim, members = y0.shape
-    idx = xp.arange(members)
-    eye = xp.eye(dim)[None, :, :]
-    out = xp.full((n_out, dim, members), xp.nan, dtype=y0.dtype)
-    out[0] = y0
-    t_end = t0 + (n_out - 1) * dt_out
-    y, t = y0, t0
-    f0 = f(y, t, p)
-    h = stiff_first_step(xp, f0, y, t_end - t, rtol, atol)
-    nxt = xp.ones(members, dtype=xp.int64)
-    status = xp.zeros(members, dtype=xp.int8)
-    n_steps = xp.zeros(members, dtype=xp.int64)
-    active = xp.full(members, n_out > 1)
-    iteration = 0
-    while bool(xp.any(active)):
-        if iteration >= max_steps:
-            status = xp.where(active, int(Status.MAX_STEPS), status)
-            break
-        iteration += 1
-        remaining = t_end - t
-        last = h >= remaining
-        h = xp.where(last, remaining, h)
-        h = xp.where(active, h, 1.0)
+    eye = xp.eye(y0.shape[0])[None, :, :]
+    f0 = f(y0, t0, p)
+    h = stiff_first_step(xp, f0, y0, (t0 + (n_out - 1) * dt_out) - t0, rtol, atol)
+
+    def attempt(t: Any, y: Any, h: Any, t_new: Any, f0: Any) -> tuple[Any, ...]:
         j = _fd_jacobian(xp, f, y, t, p, f0) if jac is None else jac(y, t, p)
         delta_t = _SQRT_EPS * xp.maximum(xp.abs(t), 1.0)
         dfdt = (f(y, t + delta_t, p) - f0) / delta_t
@@ -106,39 +88,20 @@ def _array_rosenbrock(
         f1 = f(y + 0.5 * h * k1, t + 0.5 * h, p)
         k2 = _solve(xp, w, f1 - k1) + k1
         y_new = y + h * k2
-        t_new = xp.where(last, t_end, t + h)
         f2 = f(y_new, t_new, p)
         k3 = _solve(xp, w, f2 - _E32 * (k2 - f1) - 2.0 * (k1 - f0) + hd * dfdt)
         scale = atol + rtol * xp.maximum(xp.abs(y), xp.abs(y_new))
         err = xp.sqrt(xp.mean((h / 6.0 * (k1 - 2.0 * k2 + k3) / scale) ** 2, axis=0))
-        finite = xp.isfinite(err)
-        accept = active & finite & (err <= 1.0)
-        big = accept & ~(xp.max(xp.abs(y_new), axis=0) <= max_abs)
-        status = xp.where(big, int(Status.DIVERGED), status)
-        active = active & ~big
-        accept = accept & ~big
-        while True:
-            t_next = t0 + nxt * dt_out
-            emit = accept & (nxt < n_out) & (t_next <= t_new)
-            if not bool(xp.any(emit)):
-                break
-            s = xp.clip((t_next - t) / h, 0.0, 1.0)
-            value = y + h * (s * (1.0 - s) * k1 + s * (s - 2.0 * _D) * k2) / (1.0 - 2.0 * _D)
-            out[nxt[emit], :, idx[emit]] = value[:, emit].T
-            nxt = nxt + emit
-        y = xp.where(accept, y_new, y)
-        f0 = xp.where(accept, f2, f0)
-        t = xp.where(accept, t_new, t)
-        n_steps = n_steps + accept
-        active = active & ~(accept & last)
-        fac = _SAFETY * xp.maximum(xp.where(finite, err, 1.0), 1e-10) ** (-1.0 / 3.0)
-        fac = xp.where(finite, xp.clip(fac, _FAC_MIN, _FAC_MAX), _FAC_MIN)
-        fac = xp.where(accept, fac, xp.minimum(fac, 1.0))
-        h = h * fac
-        stalled = active & (h < _TINY * xp.maximum(xp.abs(t), dt_out))
-        status = xp.where(stalled, int(Status.STEP_TOO_SMALL), status)
-        active = active & ~stalled
-    return out, status, n_steps
+
+        def dense(s: Any) -> Any:
+            return y + h * (s * (1.0 - s) * k1 + s * (s - 2.0 * _D) * k2) / (1.0 - 2.0 * _D)
+
+        return y_new, err, lambda *_: f2, dense
+
+    return solve_batch(
+        xp, attempt, y0, t0, dt_out, h, f0, n_out=n_out, max_steps=max_steps, max_abs=max_abs,
+        exponent=-1.0 / 3.0, fac_max=_FAC_MAX,
+    )  # fmt: skip
 
 
 def _jax_solve_one(
@@ -179,7 +142,7 @@ def _jax_solve_one(
         def dense(s: Any) -> Any:
             return y + h * (s * (1.0 - s) * k1 + s * (s - 2.0 * _D) * k2) / (1.0 - 2.0 * _D)
 
-        return y_new, err, f2, dense
+        return y_new, err, lambda *_: f2, dense
 
     return solve_one(
         attempt, y0, t0, dt_out, h, f0, n_out=n_out, max_steps=max_steps, max_abs=max_abs,
