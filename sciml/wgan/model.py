@@ -28,11 +28,9 @@ the caller).
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import math
 import os
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,25 +43,14 @@ from gpu._optional import require
 from gpu.errors import BackendUnavailable, ConfigError, InputError
 from sciml.config import parse_config
 from sciml.progress import progress_bar
-from sciml.uq import sliced_wasserstein
+from sciml.wgan._training import CURVES, Training, held_out_distance, history_scale, scale
 from sciml.wgan.config import WGANConfig
+from sciml.wgan.files import FORMAT, FORMAT_VERSION, data_digest, read, to_json, write_atomic
 from sciml.wgan.layout import Layout, extract
 from solvers.contract import package_version, with_provenance
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "WGANGP", "gradient_penalty"]
 
-#: Identifies a saved generator or checkpoint file.
-FORMAT = "sciml-wgan"
-#: Version of the file layout; a file of another version is refused on load.
-FORMAT_VERSION = 1
-#: Loss curve variables and their long names.
-_CURVES = {
-    "wasserstein_estimate": "critic's Wasserstein-1 estimate (mean over critic steps)",
-    "critic_loss": "critic loss including the gradient penalty (mean over critic steps)",
-    "gradient_penalty": "gradient penalty, weighted (mean over critic steps)",
-    "generator_loss": "generator loss",
-    "validation_sliced_w2": "held-out sliced Wasserstein-2 distance",
-}
 #: Members that one call of the generator produces at most when sampling.
 _SAMPLE_CHUNK = 8192
 
@@ -126,154 +113,6 @@ def _device(name: str) -> Any:
             f"device {name!r} was asked for but torch sees no CUDA GPU: use device='cpu' or 'auto'"
         )
     return torch.device(name)
-
-
-def _scale(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation along ``axis`` (a zero deviation becomes 1)."""
-    mean = values.mean(axis=axis)
-    std = values.std(axis=axis)
-    return mean, np.where(std > 0, std, 1.0)
-
-
-def _history_scale(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation over members, per time point and channel.
-
-    A constant entry (a state at rest at ``t = 0``, a clamped node) gets the
-    deviation ``1e-12`` times the largest one, so generated histories
-    reproduce the constant instead of unscaled network output.
-    """
-    mean = values.mean(axis=0)
-    std = values.std(axis=0)
-    top = float(std.max())
-    return mean, np.maximum(std, 1e-12 * top if top > 0 else 1.0)
-
-
-def _held_out_distance(
-    generated: np.ndarray, held: np.ndarray, mean: np.ndarray, std: np.ndarray, config: WGANConfig
-) -> float:
-    """Sliced W2 of generated and held-out histories: the early-stopping criterion.
-
-    Parameters
-    ----------
-    generated : numpy.ndarray, shape (member, time, channel)
-        Generator output (standardized).
-    held : numpy.ndarray, shape (member, time, channel)
-        Held-out histories (data units).
-    mean, std : numpy.ndarray, shape (time, channel)
-        The training standardization.
-    config : WGANConfig
-        ``validation_units`` (compare in data units or standardized),
-        ``n_projections`` and ``seed`` (the projection directions).
-
-    Returns
-    -------
-    float
-    """
-    if config.validation_units == "data":
-        generated = generated * std + mean
-    else:
-        held = (held - mean) / std
-    return float(
-        sliced_wasserstein(
-            generated.reshape(len(generated), -1),
-            held.reshape(len(held), -1),
-            n_projections=config.n_projections,
-            seed=config.seed,
-        )
-    )
-
-
-def _digest(*arrays: np.ndarray) -> str:
-    sha = hashlib.sha256()
-    for array in arrays:
-        sha.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
-    return sha.hexdigest()
-
-
-def _json(value: Any) -> str:
-    return json.dumps(
-        value, sort_keys=True, default=lambda o: o.item() if hasattr(o, "item") else str(o)
-    )
-
-
-def _write_atomic(payload: Mapping[str, Any], path: Path) -> None:
-    torch = _torch()
-    if not path.parent.is_dir():
-        raise InputError(f"cannot write {path}: folder {path.parent} does not exist")
-    temporary = path.parent / f".{path.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    torch.save(dict(payload), temporary)
-    os.replace(temporary, path)
-
-
-def _read(path: str | os.PathLike[str], what: str) -> dict[str, Any]:
-    torch = _torch()
-    file = Path(path)
-    if not file.is_file():
-        raise InputError(f"{what} {file} does not exist")
-    try:
-        payload = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise InputError(f"{file} is not a sciml WGAN file ({type(exc).__name__}: {exc})") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise InputError(f"{file} is not a sciml WGAN file (no {FORMAT!r} header)")
-    if payload.get("format_version") != FORMAT_VERSION:
-        raise InputError(
-            f"{file} was written by sciml {payload.get('sciml_version', '?')} in WGAN file "
-            f"format {payload.get('format_version')!r}; this sciml {package_version()} reads "
-            f"format {FORMAT_VERSION} only: retrain, or load it with the sciml that wrote it"
-        )
-    return payload
-
-
-class _Training:
-    """Everything a checkpoint holds: networks, optimizers, random state, curves."""
-
-    def __init__(self, model: WGANGP, x: np.ndarray, n_cond: int) -> None:
-        from sciml.wgan._nets import build, principal_basis
-
-        torch = _torch()
-        cfg = model.config
-        self.rng = torch.Generator().manual_seed(cfg.seed)
-        self.gen, self.critic = build(cfg, x.shape[1], x.shape[2], n_cond, self.rng)
-        if cfg.output_modes is not None:
-            with torch.no_grad():
-                self.gen.basis.copy_(principal_basis(x, cfg.output_modes))
-        self.gen.to(model.device_)
-        self.critic.to(model.device_)
-        betas = (cfg.adam_beta1, cfg.adam_beta2)
-        self.opt_g = torch.optim.Adam(self.gen.parameters(), lr=cfg.lr_generator, betas=betas)
-        self.opt_c = torch.optim.Adam(self.critic.parameters(), lr=cfg.lr_critic, betas=betas)
-        self.iteration = 0
-        self.curves: dict[str, list[float]] = {name: [] for name in _CURVES}
-        self.best = math.inf
-        self.best_state: dict[str, Any] | None = None
-        self.evaluations_since_best = 0
-
-    def state(self) -> dict[str, Any]:
-        return {
-            "gen": self.gen.state_dict(),
-            "critic": self.critic.state_dict(),
-            "opt_g": self.opt_g.state_dict(),
-            "opt_c": self.opt_c.state_dict(),
-            "rng": self.rng.get_state(),
-            "iteration": self.iteration,
-            "curves": self.curves,
-            "best": self.best,
-            "best_state": self.best_state,
-            "evaluations_since_best": self.evaluations_since_best,
-        }
-
-    def restore(self, state: Mapping[str, Any]) -> None:
-        self.gen.load_state_dict(state["gen"])
-        self.critic.load_state_dict(state["critic"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_c.load_state_dict(state["opt_c"])
-        self.rng.set_state(state["rng"])
-        self.iteration = int(state["iteration"])
-        self.curves = {name: list(values) for name, values in state["curves"].items()}
-        self.best = float(state["best"])
-        self.best_state = state["best_state"]
-        self.evaluations_since_best = int(state["evaluations_since_best"])
 
 
 class WGANGP:
@@ -423,8 +262,8 @@ class WGANGP:
             )
         self.device_ = _device(cfg.device)
         dtype = getattr(torch, cfg.dtype)
-        self.mean_, self.std_ = _history_scale(train)
-        self.cond_mean_, self.cond_std_ = _scale(train_cond, 0)
+        self.mean_, self.std_ = history_scale(train)
+        self.cond_mean_, self.cond_std_ = scale(train_cond, 0)
 
         def tensor(array: np.ndarray) -> Any:
             return torch.as_tensor(array, dtype=dtype, device=self.device_)
@@ -432,8 +271,8 @@ class WGANGP:
         standardized = (train - self.mean_) / self.std_
         x = tensor(standardized)
         c = tensor((train_cond - self.cond_mean_) / self.cond_std_)
-        state = _Training(self, standardized, len(cfg.conditions))
-        digest = _digest(train, train_cond)
+        state = Training(self, standardized, len(cfg.conditions))
+        digest = data_digest(train, train_cond)
         path = Path(checkpoint) if checkpoint is not None else None
         if resume and path is not None and path.exists():
             self._resume(state, path, digest)
@@ -466,11 +305,11 @@ class WGANGP:
         self.history_ = self._curves(state.curves)
         return self
 
-    def _patience_out(self, state: _Training) -> bool:
+    def _patience_out(self, state: Training) -> bool:
         patience = self.config.patience
         return patience is not None and state.evaluations_since_best >= patience
 
-    def _step(self, state: _Training, x: Any, c: Any) -> None:
+    def _step(self, state: Training, x: Any, c: Any) -> None:
         """One generator update after ``n_critic`` critic updates."""
         torch = _torch()
         cfg, rng, dev = self.config, state.rng, self.device_
@@ -512,7 +351,7 @@ class WGANGP:
             state.curves[name].append(value)
 
     def _evaluator(
-        self, state: _Training, val: np.ndarray, val_cond: np.ndarray, tensor: Any
+        self, state: Training, val: np.ndarray, val_cond: np.ndarray, tensor: Any
     ) -> Any:
         """The held-out evaluation: :func:`_held_out_distance` of fixed latent draws."""
         torch = _torch()
@@ -524,7 +363,7 @@ class WGANGP:
         def evaluate() -> None:
             with torch.no_grad():
                 fake = state.gen(z, cond).double().cpu().numpy()
-            score = _held_out_distance(fake, val, self.mean_, self.std_, cfg)
+            score = held_out_distance(fake, val, self.mean_, self.std_, cfg)
             state.curves["validation_sliced_w2"].append(score)
             if score < state.best:
                 state.best = score
@@ -535,8 +374,8 @@ class WGANGP:
 
         return evaluate
 
-    def _checkpoint(self, state: _Training, path: Path, digest: str) -> None:
-        _write_atomic(
+    def _checkpoint(self, state: Training, path: Path, digest: str) -> None:
+        write_atomic(
             {
                 "format": FORMAT,
                 "format_version": FORMAT_VERSION,
@@ -549,8 +388,8 @@ class WGANGP:
             path,
         )
 
-    def _resume(self, state: _Training, path: Path, digest: str) -> None:
-        payload = _read(path, "checkpoint")
+    def _resume(self, state: Training, path: Path, digest: str) -> None:
+        payload = read(path, "checkpoint")
         if payload.get("kind") != "checkpoint":
             raise InputError(f"{path} is a saved generator, not a training checkpoint")
         stored = json.loads(payload["config"])
@@ -584,7 +423,7 @@ class WGANGP:
                     dims="iteration",
                     attrs={"units": "1", "long_name": long_name},
                 )
-                for name, long_name in _CURVES.items()
+                for name, long_name in CURVES.items()
             },
             coords={"iteration": iteration},
         )
@@ -693,14 +532,14 @@ class WGANGP:
         torch = _torch()
         self._check_fitted()
         target = Path(path)
-        _write_atomic(
+        write_atomic(
             {
                 "format": FORMAT,
                 "format_version": FORMAT_VERSION,
                 "kind": "generator",
                 "sciml_version": package_version(),
                 "config": self.config.model_dump_json(),
-                "layout": _json(self.layout_.to_dict()),
+                "layout": to_json(self.layout_.to_dict()),
                 "generator": {k: v.cpu() for k, v in self.generator_.state_dict().items()},
                 "standardization": {
                     name: torch.as_tensor(getattr(self, name))
@@ -746,7 +585,7 @@ class WGANGP:
         from sciml.wgan._nets import build
 
         torch = _torch()
-        payload = _read(path, "generator file")
+        payload = read(path, "generator file")
         if payload.get("kind") != "generator":
             raise InputError(f"{path} is a training checkpoint: load it with fit(resume=True)")
         config = parse_config(WGANConfig, json.loads(payload["config"]), where=str(path))

@@ -11,7 +11,7 @@ import xarray as xr
 from sciml.errors import ConfigError
 from sciml.uq import sliced_wasserstein
 from sciml.wgan import WGANGP, WGANConfig
-from sciml.wgan.model import _held_out_distance, _history_scale
+from sciml.wgan._training import held_out_distance, history_scale
 from tests._markers import requires_torch
 
 pytestmark = requires_torch
@@ -42,7 +42,7 @@ def test_data_units_tell_a_too_narrow_generator_from_a_right_one(seed: int) -> N
     """Standardized units let near-constant entries weigh as much as the wave."""
     rng = np.random.default_rng(seed)
     train, held, fresh = (_arriving_pulses(n, rng) for n in (200, 100, 100))
-    mean, std = _history_scale(train)
+    mean, std = history_scale(train)
     real = (fresh - mean) / std  # what a perfect generator outputs (standardized)
     quiet = std < 1e-3 * std.max()
     assert quiet.mean() > 0.5
@@ -52,7 +52,7 @@ def test_data_units_tell_a_too_narrow_generator_from_a_right_one(seed: int) -> N
     right = np.where(quiet, rng.standard_normal(real.shape), real)
     scores = {
         units: [
-            _held_out_distance(fake, held, mean, std, WGANConfig(validation_units=units))
+            held_out_distance(fake, held, mean, std, WGANConfig(validation_units=units))
             for fake in (narrow, right)
         ]
         for units in ("data", "standardized")
