@@ -20,6 +20,7 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
+from gpu.ode._array_adaptive import FAC_MIN, SAFETY, TINY
 from gpu.ode.dop853 import _A as _A8
 from gpu.ode.dop853 import _C as _C8
 from gpu.ode.dop853 import _DENSE as _D8
@@ -36,8 +37,7 @@ __all__ = ["DOP853", "DOPRI5", "integrate", "solve"]
 #: Values of ``method`` in :func:`integrate`.
 DOPRI5, DOP853 = 0, 1
 
-_SAFETY, _FAC_MIN, _FAC_MAX = 0.9, 0.2, 10.0
-_TINY = 1e-14  # relative step-size floor
+_FAC_MAX = 10.0  # largest step growth in one step (as on the other backends)
 
 
 def _address_intrinsic(typingctx: Any, arr: Any) -> Any:
@@ -199,10 +199,10 @@ def _interpolate(y: Any, terms: Any, n_terms: Any, theta: Any, i: Any) -> Any:
 def _step_factor(err: Any, finite: Any, accept: Any, order: Any) -> Any:
     """The step-size factor after a step with error norm ``err`` (Hairer's controller)."""
     if finite:
-        fac = _SAFETY * max(err, 1e-10) ** (-1.0 / order)
-        fac = min(max(fac, _FAC_MIN), _FAC_MAX)
+        fac = SAFETY * max(err, 1e-10) ** (-1.0 / order)
+        fac = min(max(fac, FAC_MIN), _FAC_MAX)
     else:
-        fac = _FAC_MIN
+        fac = FAC_MIN
     return fac if accept else min(fac, 1.0)
 
 
@@ -296,7 +296,7 @@ def integrate(
                 if last:
                     active = False
             h = h * _step_factor(err, finite, accept, order)
-            if active and h < _TINY * max(abs(t), dt_out[m]):
+            if active and h < TINY * max(abs(t), dt_out[m]):
                 status[m] = 2
                 active = False
         n_steps[m] = steps
