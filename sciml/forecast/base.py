@@ -406,21 +406,29 @@ def ridge(features: np.ndarray, targets: np.ndarray, alpha: float) -> np.ndarray
 def ridge_path(
     features: np.ndarray, targets: np.ndarray, alphas: Sequence[float]
 ) -> list[np.ndarray]:
-    """Ridge weights for each penalty in ``alphas``, from one Gram matrix (see :func:`ridge`)."""
-    from scipy.linalg import LinAlgError, solve
+    """Ridge weights for each penalty in ``alphas``, from one Gram matrix (see :func:`ridge`).
 
+    The Gram matrix is one symmetric rank-k update (BLAS ``dsyrk``, half the work
+    of a general product) and each penalty one Cholesky solve (LAPACK ``dposv``).
+    """
+    from scipy.linalg import blas, lapack
+
+    f = np.asarray(features, dtype=np.float64)
     with one_blas_thread():
-        gram = features.T @ features
-        rhs = features.T @ targets
-        diagonal = np.diag_indices_from(gram)
+        # f.T is Fortran-ordered: syrk forms f.T @ f.T.T without copying f
+        upper = blas.dsyrk(1.0, f.T, trans=0, lower=0)
+        rhs = f.T @ np.asarray(targets, dtype=np.float64)
+        diagonal = np.diag_indices_from(upper)
         weights = []
         for alpha in alphas:
-            system = gram.copy()
+            system = upper.copy(order="F")
             system[diagonal] += alpha
-            try:
-                weights.append(np.asarray(solve(system, rhs, assume_a="pos", check_finite=False)))
-            except LinAlgError:
-                weights.append(np.asarray(np.linalg.lstsq(system, rhs, rcond=None)[0]))
+            _, solution, info = lapack.dposv(system, rhs, lower=0, overwrite_a=1)
+            if info != 0:  # not positive definite: alpha = 0 with collinear features
+                full = np.triu(upper) + np.triu(upper, 1).T
+                full[diagonal] += alpha
+                solution = np.linalg.lstsq(full, rhs, rcond=None)[0]
+            weights.append(np.asarray(solution))
     return weights
 
 
