@@ -261,10 +261,29 @@ def chaos_bench(
     task: Annotated[
         str, typer.Option("--task", help="short (200-step forecasts) or long (5,000 steps).")
     ] = "short",
-    workers: Annotated[int, typer.Option("--workers", "-w", help="Processes.")] = 1,
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Workers (processes).")] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="serial|threads|processes|local-cluster|tcp://HOST:PORT "
+            "(default: serial for one worker, else processes).",
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue an interrupted run from OUTPUT/systems.zarr; skip systems done.",
+        ),
+    ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seeds the initial conditions.")] = 0,
 ) -> None:
-    """Benchmark forecasters on chaotic systems: train, validate, test (sciml.forecast.bench)."""
+    """Benchmark forecasters on chaotic systems: train, validate, test (sciml.forecast.bench).
+
+    Each system is a member of the ensemble runner, checkpointed in
+    OUTPUT/systems.zarr as it finishes (``--resume`` continues from there).
+    """
     from sciml.forecast import bench
 
     tuning, test = list(bench.TUNING_SYSTEMS), bench.test_systems()
@@ -287,6 +306,9 @@ def chaos_bench(
             n_forecast=n_forecast,
             task=task,
             workers=workers,
+            scheduler=scheduler,
+            store=output / "systems.zarr",
+            resume=resume,
             seed=seed,
             output=output / "results.zarr",
         )

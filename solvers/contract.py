@@ -5,6 +5,9 @@ Everything handed to a user is an :class:`xarray.Dataset` (or DataArray) with
 * dimension names from :data:`DIMENSIONS` (``member``, ``time``, ``lat`` ...);
 * CF attributes ``units`` and ``long_name`` on every data variable, and units
   on ``time`` and on ``lat``/``lon``;
+* NaN only where a variable says what it means (attribute :data:`NAN_MEANS`,
+  e.g. a score of a model that failed on one system); elsewhere the ensemble
+  runner takes a NaN for a numerical failure of the member;
 * provenance in ``attrs`` (:data:`PROVENANCE_KEYS`): the package version, the
   backend, the seed and the full configuration as JSON.
 
@@ -25,6 +28,7 @@ from gpu.errors import ContractError
 
 __all__ = [
     "DIMENSIONS",
+    "NAN_MEANS",
     "PROVENANCE_KEYS",
     "package_version",
     "provenance",
@@ -47,7 +51,16 @@ DIMENSIONS: dict[str, str] = {
     "cluster": "cluster of snapshots",
     "sample": "i.i.d. case",
     "quantile": "quantile level",
+    "system": "dynamical system of a benchmark",
+    "model": "model compared in a benchmark",
+    "metric": "score of a benchmark",
+    "lead": "forecast lead, in steps",
 }
+
+#: Attribute of a data variable whose NaN values are data, not a failure: its
+#: value says what a NaN there means (e.g. "the model failed on this system").
+#: The ensemble runner counts only infinities in such a variable as non-finite.
+NAN_MEANS = "nan_means"
 
 #: Common spellings users reach for, mapped to the contract's name.
 _ALIASES: dict[str, str] = {

@@ -101,6 +101,22 @@ def write_netcdf(
     return target
 
 
+def _without_string_encodings(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with the encodings of its string variables dropped.
+
+    A Dataset read from a Zarr store carries each variable's stored codec; for
+    strings that codec (variable-length UTF-8) does not match the fixed-width
+    NumPy strings they load as, and writing them again would fail.
+    """
+    strings = [name for name, var in ds.variables.items() if var.dtype.kind in "OUST"]
+    if not any(ds[name].encoding for name in strings):
+        return ds
+    out = ds.copy()
+    for name in strings:
+        out[name].encoding = {}
+    return out
+
+
 def write_zarr(
     ds: xr.Dataset,
     path: str | os.PathLike[str],
@@ -137,6 +153,7 @@ def write_zarr(
     if member_chunk < 1:
         raise InputError(f"member_chunk must be at least 1, got {member_chunk}")
     target, temporary = _prepare_target(path, overwrite)
+    ds = _without_string_encodings(ds)
     if "member" in ds.dims:
         ds = ds.chunk({"member": member_chunk})
     try:

@@ -21,7 +21,7 @@ import xarray as xr
 
 from gpu.errors import ContractError, NumericalInstability
 from sciml.ensemble.failures import MemberFailure
-from solvers.contract import validate_dataset
+from solvers.contract import NAN_MEANS, validate_dataset
 
 __all__ = [
     "BatchFn",
@@ -106,12 +106,17 @@ def _check_variables(ds: xr.Dataset, member_dim: bool) -> None:
 
 
 def _non_finite(ds: xr.Dataset, member_dim: bool) -> dict[str, np.ndarray]:
-    """Per data variable, how many non-finite values each member has."""
+    """Per data variable, how many non-finite values each member has.
+
+    In a variable that declares what its NaNs mean (attribute
+    :data:`~solvers.contract.NAN_MEANS`) only infinities count.
+    """
     counts = {}
     for name, var in ds.data_vars.items():
         if var.dtype.kind not in "fc":
             continue
-        bad = ~np.isfinite(np.asarray(var.values))
+        values = np.asarray(var.values)
+        bad = np.isinf(values) if var.attrs.get(NAN_MEANS) else ~np.isfinite(values)
         if member_dim:
             axes = tuple(i for i, d in enumerate(var.dims) if d != "member")
             counts[str(name)] = bad.sum(axis=axes) if axes else bad.astype(int)
@@ -137,7 +142,7 @@ def check_member_output(out: Any) -> None:
         ``out`` is not a Dataset, has a ``member`` dimension, breaks the data
         contract or holds a dtype an ensemble cannot store.
     NumericalInstability
-        A data variable holds NaN or infinity.
+        A data variable holds NaN (where it does not declare ``nan_means``) or infinity.
     """
     if not isinstance(out, xr.Dataset):
         raise ContractError(

@@ -13,18 +13,23 @@ forecasting and data-driven modelling"), for each system:
 4. the kept model forecasts trajectory 2 the same way; the metrics of
    :mod:`sciml.forecast.metrics` compare it with the truth.
 
-Systems run one per task, serially or in a process pool (``workers``). A
-system or model that fails (integration error, a model error) is recorded
-in ``status`` with its message and NaN scores; a forecast that diverges is
+Each system is one member of :func:`sciml.ensemble.run_ensemble`, so the
+benchmark runs serially, on local processes or on any Dask cluster, and with
+a ``store`` it is checkpointed: an interrupted run resumes where it stopped.
+A model that fails on a system is recorded in ``status`` with its message and
+NaN scores (declared with the ``nan_means`` attribute, so the runner keeps
+them as data); a system that fails (its integration) is the runner's failed
+member, its message in ``status`` of every model. A forecast that diverges is
 scored as one at ``+-1e12`` where it is not finite (sMAPE near 200).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +42,7 @@ from sciml.forecast.base import Forecaster, check_int
 from sciml.forecast.baselines import Climatology, LinearAR, Persistence
 from sciml.forecast.bench_plots import plot_forecasts, plot_results
 from sciml.forecast.reservoir import ESN, NVAR, HybridESN
-from solvers.contract import package_version
+from solvers.contract import NAN_MEANS
 from solvers.io import write_zarr
 
 __all__ = [
@@ -283,6 +288,27 @@ def bench_system(
     return result
 
 
+@dataclass(frozen=True)
+class _SystemBench:
+    """The runner's member function of :func:`run`: member ``k`` benchmarks ``systems[k]``.
+
+    The trajectories come from the protocol's ``seed``, not from the member's
+    generator, so a system's result does not depend on which others run.
+    """
+
+    models: Mapping[str, Any]
+
+    def __call__(
+        self, config: Mapping[str, Any], index: int, rng: np.random.Generator
+    ) -> xr.Dataset:
+        system = config["systems"][index]
+        result = bench_system(system, self.models, config)
+        if "error" in result:
+            raise SciMLError(f"{system}: {result['error']}")
+        metrics = [*config["metrics"], "vpt", "vpt_nrmse"]
+        return _system_dataset(result, list(self.models), metrics, config["n_forecast"])
+
+
 def run(
     systems: Sequence[str],
     models: Mapping[str, Candidates] | None = None,
@@ -296,10 +322,14 @@ def run(
     seed: int = 0,
     metrics: Sequence[str] = DEFAULT_METRICS,
     workers: int = 1,
+    scheduler: str | None = None,
     backend: str = "numpy",
+    store: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    progress: bool | None = None,
     output: str | Path | None = None,
 ) -> xr.Dataset:
-    """Benchmark forecasters on catalog systems.
+    """Benchmark forecasters on catalog systems, one system per member of the ensemble runner.
 
     Parameters
     ----------
@@ -323,14 +353,24 @@ def run(
     rtol : float, default 1e-10
         Integration tolerance (``atol`` too).
     seed : int, default 0
-        Seeds the initial conditions.
+        Seeds the initial conditions (the same for every system).
     metrics : sequence of str
         Names from :data:`sciml.forecast.metrics.METRICS` (``vpt``,
         ``vpt_nrmse`` and ``train_time`` are always added).
     workers : int, default 1
-        Processes (1: serial in this process).
+        Workers of the runner's scheduler.
+    scheduler : str, optional
+        Any scheduler of :func:`sciml.ensemble.run_ensemble` (``"serial"``,
+        ``"threads"``, ``"processes"``, ``"local-cluster"`` or a Dask address).
+        Default: ``"serial"`` for one worker, else ``"processes"``.
     backend : str, default "numpy"
         Integration backend of :func:`solvers.chaos.trajectory`.
+    store : path-like, optional
+        Zarr store the runner writes each system to as it finishes (a checkpoint).
+    resume : bool, default False
+        Continue the run in ``store``: systems already done are not recomputed.
+    progress : bool, optional
+        Progress bar over systems (default: when standard error is a terminal).
     output : path-like, optional
         Zarr store to write the result to.
 
@@ -342,8 +382,11 @@ def run(
         (system, model: the kept parameters as JSON), ``forecast`` (system,
         model, lead, component) and ``truth`` (system, lead, component): the
         test forecasts and truth of the first :data:`KEPT_COMPONENTS`
-        components (NaN-padded); attrs: protocol as JSON.
+        components (NaN-padded); attrs: the runner's provenance (the protocol
+        as JSON in ``config``), ``n_failed`` (systems that failed) and ``history``.
     """
+    from sciml.ensemble import run_ensemble
+
     if task not in TASK_HORIZONS:
         raise ConfigError(f"unknown task {task!r}; choose from {sorted(TASK_HORIZONS)}")
     n_forecast = TASK_HORIZONS[task] if n_forecast is None else n_forecast
@@ -363,6 +406,8 @@ def run(
     if not names:
         raise ConfigError("no systems to benchmark")
     config = {
+        "systems": names,
+        "models": {k: _describe(v) for k, v in groups.items()},
         "n_train": n_train,
         "n_context": n_context,
         "n_forecast": n_forecast,
@@ -373,20 +418,14 @@ def run(
         "metrics": list(metrics),
         "backend": backend,
     }
-    if workers == 1:
-        results = [bench_system(s, groups, config) for s in names]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(
-                pool.map(bench_system, names, [groups] * len(names), [config] * len(names))
-            )
-    ds = _assemble(names, list(groups), [*metrics, "vpt", "vpt_nrmse"], results, n_forecast)
-    ds.attrs = {
-        "title": "sciml chaotic forecasting benchmark",
-        "sciml_version": package_version(),
-        "seed": seed,
-        "config": json.dumps({**config, "models": {k: _describe(v) for k, v in groups.items()}}),
-    }
+    members = run_ensemble(
+        _SystemBench(groups), len(names), seed=seed,
+        scheduler=scheduler or ("serial" if workers == 1 else "processes"),
+        workers=workers, chunk_size=1, config=config, store=store, resume=resume,
+        progress=progress,
+    )  # fmt: skip
+    ds = _by_system(members.load(), names, list(groups), [*metrics, "vpt", "vpt_nrmse"], n_forecast)
+    ds.attrs["title"] = "sciml chaotic forecasting benchmark"
     if output is not None:
         write_zarr(ds, output, overwrite=True, validate=False)
     return ds
@@ -396,52 +435,104 @@ def _describe(value: Any) -> str | list[str]:
     return f"{value.__module__}.{value.__qualname__}" if callable(value) else list(map(repr, value))
 
 
-def _assemble(
-    systems: list[str],
-    models: list[str],
-    metrics: list[str],
-    results: list[dict[str, Any]],
-    n_forecast: int,
+_FAILED_MODEL = "the model failed on this system"
+
+
+def _system_dataset(
+    result: dict[str, Any], models: list[str], metrics: list[str], n_forecast: int
 ) -> xr.Dataset:
-    score = np.full((len(systems), len(models), len(metrics)), np.nan)
-    shape = (len(systems), len(models), n_forecast, KEPT_COMPONENTS)
-    forecast = np.full(shape, np.nan)
-    truth = np.full((len(systems), n_forecast, KEPT_COMPONENTS), np.nan)
-    train_time = np.full((len(systems), len(models)), np.nan)
-    status = np.full((len(systems), len(models)), "", dtype=object)
-    choice = np.full((len(systems), len(models)), "", dtype=object)
-    for i, res in enumerate(results):
-        if "truth" in res:
-            truth[i, :, : res["truth"].shape[1]] = res["truth"]
-        for j, model in enumerate(models):
-            if model in res["forecast"]:
-                pred = res["forecast"][model]
-                forecast[i, j, :, : pred.shape[1]] = pred
-            status[i, j] = res.get("error") or res["status"].get(model, "not run")
-            choice[i, j] = res["choice"].get(model, "")
-            train_time[i, j] = res["train_time"].get(model, np.nan)
-            for k, metric in enumerate(metrics):
-                score[i, j, k] = res["scores"].get(model, {}).get(metric, np.nan)
-    coords = {"system": systems, "model": models, "metric": metrics}
+    """One system's :func:`bench_system` result as a Dataset over ``model`` (a runner member)."""
+    score = np.full((len(models), len(metrics)), np.nan)
+    forecast = np.full((len(models), n_forecast, KEPT_COMPONENTS), np.nan)
+    truth = np.full((n_forecast, KEPT_COMPONENTS), np.nan)
+    truth[:, : result["truth"].shape[1]] = result["truth"]
+    for j, model in enumerate(models):
+        if model in result["forecast"]:
+            pred = result["forecast"][model]
+            forecast[j, :, : pred.shape[1]] = pred
+        for k, metric in enumerate(metrics):
+            score[j, k] = result["scores"].get(model, {}).get(metric, np.nan)
+    padded = "a component beyond the system's dimension"
     return xr.Dataset(
         {
-            "score": (("system", "model", "metric"), score, {"long_name": "test score"}),
+            "score": (
+                ("model", "metric"),
+                score,
+                {
+                    "long_name": "test score",
+                    "units": "1",
+                    NAN_MEANS: f"{_FAILED_MODEL}, or the metric is undefined for it "
+                    "(VPT without a positive Lyapunov exponent)",
+                },
+            ),
             "train_time": (
-                ("system", "model"),
-                train_time,
-                {"long_name": "training time", "units": "s"},
+                ("model",),
+                np.array([result["train_time"].get(m, np.nan) for m in models]),
+                {"long_name": "training time", "units": "s", NAN_MEANS: _FAILED_MODEL},
             ),
-            "status": (("system", "model"), status, {"long_name": "run status"}),
-            "choice": (("system", "model"), choice, {"long_name": "kept parameters"}),
+            "status": (
+                ("model",),
+                np.array([result["status"].get(m, "not run") for m in models], dtype=object),
+                {"long_name": "run status", "units": "1"},
+            ),
+            "choice": (
+                ("model",),
+                np.array([result["choice"].get(m, "") for m in models], dtype=object),
+                {"long_name": "kept parameters", "units": "1"},
+            ),
             "forecast": (
-                ("system", "model", "lead", "component"),
+                ("model", "lead", "component"),
                 forecast,
-                {"long_name": "test forecast"},
+                {
+                    "long_name": "test forecast",
+                    "units": "1",
+                    NAN_MEANS: f"{padded}, or {_FAILED_MODEL}",
+                },
             ),
-            "truth": (("system", "lead", "component"), truth, {"long_name": "test truth"}),
+            "truth": (
+                ("lead", "component"),
+                truth,
+                {"long_name": "test truth", "units": "1", NAN_MEANS: padded},
+            ),
         },
-        coords={**coords, "lead": np.arange(1, n_forecast + 1)},
+        coords={
+            "model": models,
+            "metric": metrics,
+            "lead": (
+                "lead",
+                np.arange(1, n_forecast + 1),
+                {"units": "1", "long_name": "lead (steps)"},
+            ),
+            "component": np.arange(KEPT_COMPONENTS),
+        },
     )
+
+
+def _by_system(
+    members: xr.Dataset, systems: list[str], models: list[str], metrics: list[str], n_forecast: int
+) -> xr.Dataset:
+    """The runner's ensemble over ``member`` as the benchmark result over ``system``.
+
+    A failed member (a system whose integration failed) keeps NaN data and its
+    failure message as the ``status`` of every model.
+    """
+    failed = members["failed"].values.astype(bool)
+    message = [
+        f"{t}: {m}" if f else ""
+        for f, t, m in zip(
+            failed, members["failure_type"].values, members["failure_message"].values, strict=True
+        )
+    ]
+    ds = members.drop_vars(["failed", "failure_type", "failure_message", "done"], errors="ignore")
+    if "status" not in ds:  # every system failed: the runner kept only the failures
+        nothing = {"truth": np.empty((n_forecast, 0)), "forecast": {}, "scores": {}}
+        nothing |= {"status": {}, "choice": {}, "train_time": {}}
+        empty = _system_dataset(nothing, models, metrics, n_forecast)
+        ds = empty.expand_dims(member=members.member.values).assign_attrs(members.attrs)
+    status = np.array(ds["status"].values, dtype=object)
+    status[failed] = np.array(message, dtype=object)[failed, None]
+    ds["status"] = (ds["status"].dims, status, ds["status"].attrs)
+    return ds.rename(member="system").assign_coords(system=systems)
 
 
 def markdown_table(ds: xr.Dataset, metrics: Sequence[str] = ("smape", "vpt", "vpt_nrmse")) -> str:

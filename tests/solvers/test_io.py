@@ -36,6 +36,18 @@ def test_zarr_roundtrip_chunked_by_member(tmp_path: Path) -> None:
     xr.testing.assert_identical(back.load(), ds)
 
 
+def test_strings_read_from_a_store_write_again(tmp_path: Path) -> None:
+    ds = make_valid(n_member=3)
+    ds["label"] = ("member", np.array(["a", "bb", "ccc"]), {"units": "1", "long_name": "label"})
+    back = xr.open_zarr(write_zarr(ds, tmp_path / "one.zarr")).load()
+    assert back["label"].encoding  # the stored codec travels with the variable
+    wider = back.copy()
+    wider["label"] = back["label"].copy(data=np.array(["x" * 40, "y", "z" * 9]))
+    again = xr.open_zarr(write_zarr(wider, tmp_path / "two.zarr")).load()
+    assert list(again["label"].values) == ["x" * 40, "y", "z" * 9]
+    xr.testing.assert_equal(again["x"], ds["x"])
+
+
 def test_invalid_dataset_is_not_written(tmp_path: Path) -> None:
     ds = make_valid()
     ds.attrs.clear()

@@ -139,3 +139,21 @@ def labelled(config: object, member: int, rng: np.random.Generator) -> xr.Datase
     if member == 4:
         out["index"] = ((), np.array(object(), dtype=object), {"units": "1", "long_name": "x"})
     return out
+
+
+def gappy(config: object, member: int, rng: np.random.Generator) -> xr.Dataset:
+    """:func:`walk` plus ``score``, whose NaNs are declared data; member 4's score is infinite."""
+    out = walk(config, member, rng)
+    score = np.array([float(member), np.nan if member % 2 else 1.0])
+    if member == 4:
+        score[0] = np.inf
+    attrs = {"units": "1", "long_name": "score", "nan_means": "not scored"}
+    return out.assign(score=("sample", score, attrs))
+
+
+def gappy_batch(
+    config: object, members: np.ndarray, rngs: Sequence[np.random.Generator]
+) -> xr.Dataset:
+    """:func:`gappy` for a chunk, stacked in one call."""
+    outputs = [gappy(config, int(k), rng) for k, rng in zip(members, rngs, strict=True)]
+    return xr.concat(outputs, dim="member").assign_coords(member=members)

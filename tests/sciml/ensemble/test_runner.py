@@ -117,6 +117,20 @@ def test_a_raising_and_a_nan_member_are_recorded_and_the_rest_are_intact(
     assert result["failure_message"].values[0] == ""
 
 
+@pytest.mark.parametrize("batched", [False, True])
+def test_nan_declared_by_a_variable_is_data_and_infinity_still_fails(batched: bool) -> None:
+    result = run_ensemble(
+        m.gappy, 6, seed=SEED, scheduler="serial", chunk_size=3,
+        batch=m.gappy_batch if batched else None,
+    )  # fmt: skip
+    assert [f.member for f in failures_of(result)] == [4]
+    assert "'score' has 1 non-finite value(s)" in failures_of(result)[0].message
+    kept = result["score"].sel(member=[0, 1, 2, 3, 5]).values
+    np.testing.assert_array_equal(kept[:, 0], [0.0, 1.0, 2.0, 3.0, 5.0])
+    np.testing.assert_array_equal(np.isnan(kept[:, 1]), [False, True, False, True, True])
+    assert result["score"].attrs["nan_means"] == "not scored"
+
+
 def test_strict_mode_raises_after_writing_every_member(tmp_path: Path) -> None:
     store = tmp_path / "strict.zarr"
     with pytest.raises(MemberFailures, match=r"2 failed.*member 3: ValueError") as info:

@@ -47,6 +47,46 @@ def test_run_scores_match_the_metrics_on_the_protocol(tmp_path) -> None:
     assert "| persistence |" in table
 
 
+class _FailsOnRossler(Persistence):
+    """Persistence that cannot fit Rossler: at 40 points per period only Rossler's
+    sampling interval (period 5.9) is over 0.1, Lorenz's (period 1.5) is not."""
+
+    def _fit(self, series: list[np.ndarray]) -> None:
+        if self.dt_ > 0.1:
+            raise ValueError("no Rossler here")
+        super()._fit(series)
+
+
+def test_a_model_failing_on_one_system_is_recorded_and_the_system_is_not_failed() -> None:
+    models = {"fragile": _FailsOnRossler(), "persistence": Persistence()}
+    ds = bench.run(["Lorenz", "Rossler"], models, **SMALL)
+    assert ds.attrs["n_failed"] == 0  # a model's failure is data, not a failed member
+    assert ds.status.sel(system="Rossler", model="fragile").item() == "ValueError: no Rossler here"
+    assert np.isnan(ds.score.sel(system="Rossler", model="fragile")).all()
+    assert np.isnan(ds.train_time.sel(system="Rossler", model="fragile"))
+    assert list(ds.status.sel(system="Lorenz").values) == ["ok", "ok"]
+    assert np.isfinite(ds.score.sel(system="Rossler", model="persistence", metric="smape"))
+
+
+def test_systems_run_through_the_runner_on_processes_and_resume_from_the_store(
+    tmp_path, monkeypatch
+) -> None:
+    models = {"persistence": Persistence(), "nvar": NVAR()}
+    serial = bench.run(["Lorenz", "Rossler"], models, **SMALL)
+    store = tmp_path / "run.zarr"
+    pooled = bench.run(["Lorenz", "Rossler"], models, workers=2, store=store, **SMALL)
+    for name in ("score", "forecast", "truth", "status", "choice"):
+        np.testing.assert_array_equal(pooled[name].values, serial[name].values, err_msg=name)
+    assert json.loads(pooled.attrs["config"])["members"] == 2
+
+    def must_not_run(*args: object) -> None:
+        raise AssertionError("a stored system was recomputed")
+
+    monkeypatch.setattr(bench, "bench_system", must_not_run)
+    resumed = bench.run(["Lorenz", "Rossler"], models, store=store, resume=True, **SMALL)
+    np.testing.assert_array_equal(resumed.score.values, serial.score.values)
+
+
 def test_bad_configuration() -> None:
     with pytest.raises(ConfigError, match="unknown metric"):
         bench.run(["Lorenz"], {"p": Persistence()}, metrics=["nope"])
@@ -65,6 +105,9 @@ def test_cli_chaos_bench(tmp_path) -> None:
     assert (tmp_path / "results.zarr").is_dir()
     assert (tmp_path / "results.png").stat().st_size > 0
     assert (tmp_path / "forecasts.png").stat().st_size > 0
+    assert xr.open_zarr(tmp_path / "systems.zarr")["done"].values.all()  # the checkpoint
+    again = runner.invoke(app, [*args, "--n-train", "120", "--n-forecast", "30", "--resume"])
+    assert again.exit_code == 0, again.output
     bad = runner.invoke(app, ["chaos-bench", "-o", str(tmp_path), "-m", "nope"])
     assert bad.exit_code == 2
     assert "unknown model" in bad.output
@@ -116,7 +159,8 @@ def test_long_task_forecasts_5000_steps() -> None:
     assert bench.TASK_HORIZONS == {"short": 200, "long": 5000}
     small = {"n_train": 150, "n_context": 150, "pts_per_period": 400}  # a short time span
     ds = bench.run(["Lorenz"], {"persistence": Persistence()}, task="long", **small)
-    assert ds.sizes["lead"] == 5000 and json.loads(ds.attrs["config"])["n_forecast"] == 5000
+    assert ds.sizes["lead"] == 5000
+    assert json.loads(ds.attrs["config"])["config"]["n_forecast"] == 5000
     assert np.isfinite(ds.truth.values).all()
     with pytest.raises(ConfigError, match="unknown task"):
         bench.run(["Lorenz"], {"p": Persistence()}, task="medium")
