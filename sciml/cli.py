@@ -261,7 +261,7 @@ def chaos_bench(
     task: Annotated[
         str, typer.Option("--task", help="short (200-step forecasts) or long (5,000 steps).")
     ] = "short",
-    workers: Annotated[int, typer.Option("--workers", "-w", help="Workers (processes).")] = 1,
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Workers of the scheduler.")] = 1,
     scheduler: Annotated[
         str | None,
         typer.Option(
@@ -296,6 +296,12 @@ def chaos_bench(
     unknown = [name for name in names if name not in available]
     if unknown:
         raise fail(f"unknown model(s) {', '.join(unknown)}: choose from {', '.join(available)}")
+    store = output / "systems.zarr"
+    if store.exists() and not resume:
+        raise fail(
+            f"{store} holds an earlier run: pass --resume to continue it, or remove it "
+            "(or choose another --output) to start afresh"
+        )
     try:
         output.mkdir(parents=True, exist_ok=True)
         ds = bench.run(
@@ -307,7 +313,7 @@ def chaos_bench(
             task=task,
             workers=workers,
             scheduler=scheduler,
-            store=output / "systems.zarr",
+            store=store,
             resume=resume,
             seed=seed,
             output=output / "results.zarr",

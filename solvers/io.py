@@ -104,9 +104,10 @@ def write_netcdf(
 def _without_string_encodings(ds: xr.Dataset) -> xr.Dataset:
     """``ds`` with the encodings of its string variables dropped.
 
-    A Dataset read from a Zarr store carries each variable's stored codec; for
-    strings that codec (variable-length UTF-8) does not match the fixed-width
-    NumPy strings they load as, and writing them again would fail.
+    A Dataset read from a Zarr store carries each variable's stored codec and
+    dtype; for strings, writing them again with it fails (a variable-length
+    codec on fixed-width NumPy strings) or silently truncates strings longer
+    than the stored width.
     """
     strings = [name for name, var in ds.variables.items() if var.dtype.kind in "OUST"]
     if not any(ds[name].encoding for name in strings):

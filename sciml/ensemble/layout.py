@@ -48,7 +48,7 @@ def ensemble_dtype(dtype: np.dtype) -> np.dtype:
     """The dtype a member variable is stored with: one that can hold the fill value."""
     if dtype.kind in "fc":
         return dtype
-    if dtype.kind in "USO":
+    if _is_string(dtype):
         return np.dtype(object)
     return np.dtype("float64")
 
@@ -58,7 +58,8 @@ def _fill(dtype: np.dtype) -> Any:
 
 
 def _is_string(dtype: np.dtype) -> bool:
-    return dtype.kind in "USO"
+    """Fixed-width, bytes, object or NumPy 2 variable-width (``StringDType``) strings."""
+    return dtype.kind in "USOT"
 
 
 @dataclass(frozen=True)

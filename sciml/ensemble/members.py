@@ -40,7 +40,7 @@ MemberFn = Callable[[Any, int, np.random.Generator], xr.Dataset]
 BatchFn = Callable[[Any, np.ndarray, Sequence[np.random.Generator]], xr.Dataset]
 
 #: dtype kinds an ensemble can store: bool, integers, floats, complex, strings.
-STORABLE_KINDS = "biufcUSO"
+STORABLE_KINDS = "biufcUSOT"
 #: Variable names the runner adds to an ensemble, which a member must not use.
 RESERVED = frozenset({"member", "failed", "failure_type", "failure_message", "done"})
 

@@ -397,8 +397,9 @@ def delay_embed(series: np.ndarray, delays: int, stride: int) -> np.ndarray:
 def ridge(features: np.ndarray, targets: np.ndarray, alpha: float) -> np.ndarray:
     """Ridge regression weights ``(features, targets)``: ``(F^T F + alpha I)^-1 F^T Y``.
 
-    Solved by Cholesky; a singular system (``alpha = 0`` with collinear
-    features) falls back to the minimum-norm least-squares solution.
+    Solved by Cholesky; a system Cholesky finds not positive definite (``alpha
+    = 0`` with a feature that is identically zero, or features dependent to
+    within rounding) falls back to the minimum-norm least-squares solution.
     """
     return ridge_path(features, targets, [alpha])[0]
 
@@ -424,7 +425,7 @@ def ridge_path(
             system = upper.copy(order="F")
             system[diagonal] += alpha
             _, solution, info = lapack.dposv(system, rhs, lower=0, overwrite_a=1)
-            if info != 0:  # not positive definite: alpha = 0 with collinear features
+            if info != 0:  # not positive definite: alpha = 0 with dependent features
                 full = np.triu(upper) + np.triu(upper, 1).T
                 full[diagonal] += alpha
                 solution = np.linalg.lstsq(full, rhs, rcond=None)[0]

@@ -20,7 +20,8 @@ A model that fails on a system is recorded in ``status`` with its message and
 NaN scores (declared with the ``nan_means`` attribute, so the runner keeps
 them as data); a system that fails (its integration) is the runner's failed
 member, its message in ``status`` of every model. A forecast that diverges is
-scored as one at ``+-1e12`` where it is not finite (sMAPE near 200).
+scored as one bounded by ``+-1e12`` (:func:`sciml.forecast.metrics.bounded`:
+sMAPE near 200) and stored with NaN where it is not finite.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from gpu.errors import ConfigError, SciMLError
+from gpu.errors import ConfigError, NumericalInstability
 from sciml.forecast import metrics as M
 from sciml.forecast.base import Forecaster, check_int
 from sciml.forecast.baselines import Climatology, LinearAR, Persistence
@@ -174,14 +175,10 @@ def _candidates(models: Mapping[str, Candidates]) -> dict[str, Any]:
     return out
 
 
-def _finite(pred: xr.DataArray) -> xr.DataArray:
-    return pred.copy(data=np.nan_to_num(pred.values, nan=1e12, posinf=1e12, neginf=-1e12))
-
-
 def _score(
     pred: xr.DataArray, truth: xr.DataArray, train: xr.DataArray, steps: float, names: Sequence[str]
 ) -> dict[str, float]:
-    pred = _finite(pred)
+    pred = M.bounded(pred)
     scores: dict[str, float] = {}
     for name in names:
         fn: Callable[..., xr.DataArray] = M.METRICS[name]
@@ -206,7 +203,7 @@ def _select(
         err = 0.0
         if len(group) > 1:
             pred = model.forecast(val.isel(time=slice(0, n_ctx)), n_fc).isel(member=0)
-            err = float(M.smape(_finite(pred), val.isel(time=slice(n_ctx, None))))
+            err = float(M.smape(M.bounded(pred), val.isel(time=slice(n_ctx, None))))
         fitted.append((err, model, elapsed))
     err, model, elapsed = min(fitted, key=lambda item: item[0])
     return model, elapsed
@@ -217,7 +214,7 @@ def bench_system(
     models: Mapping[str, Candidates],
     config: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """Run the protocol on one system (see the module docstring); a picklable task.
+    """Run the protocol on one system (see the module docstring).
 
     Parameters
     ----------
@@ -232,10 +229,16 @@ def bench_system(
     Returns
     -------
     dict
-        ``scores[model][metric]``, ``train_time[model]``, ``status[model]``,
-        ``choice[model]`` (the kept candidate's parameters), ``forecast[model]``
-        (its test forecast, first :data:`KEPT_COMPONENTS` components), ``truth``,
-        ``error`` for the system.
+        ``scores[model][metric]``, ``train_time[model]``, ``status[model]``
+        (``"ok"`` or the model's error), ``choice[model]`` (the kept candidate's
+        parameters), ``forecast[model]`` (its test forecast, first
+        :data:`KEPT_COMPONENTS` components, NaN where it diverged), ``truth``.
+
+    Raises
+    ------
+    SciMLError, ValueError, ArithmeticError, RuntimeError
+        The system is unknown or its trajectories cannot be integrated (the
+        runner records it as the system's failure).
     """
     from solvers.chaos import get, trajectory
 
@@ -247,24 +250,19 @@ def bench_system(
         "forecast": {},
     }
     n_ctx, n_fc = config["n_context"], config["n_forecast"]
-    try:
-        sys_ = get(system)
-        ds = trajectory(
-            sys_,
-            n_ctx + n_fc,
-            members=3,
-            pts_per_period=config["pts_per_period"],
-            rtol=config["rtol"],
-            atol=config["rtol"],
-            seed=config["seed"],
-            backend=config["backend"],
-        )
-        x = ds.x
-        if not np.all(np.isfinite(x.values)):
-            raise SciMLError(f"{system}: the integration gave non-finite values")
-    except (ValueError, ArithmeticError, RuntimeError) as exc:
-        result["error"] = f"{type(exc).__name__}: {exc}"
-        return result
+    sys_ = get(system)
+    x = trajectory(
+        sys_,
+        n_ctx + n_fc,
+        members=3,
+        pts_per_period=config["pts_per_period"],
+        rtol=config["rtol"],
+        atol=config["rtol"],
+        seed=config["seed"],
+        backend=config["backend"],
+    ).x
+    if not np.all(np.isfinite(x.values)):
+        raise NumericalInstability(f"{system}: the integration gave non-finite values")
     dt = float(x.time[1] - x.time[0])
     lyap = sys_.lyapunov_time
     steps = np.nan if lyap is None else lyap / dt
@@ -279,7 +277,8 @@ def bench_system(
                 best, elapsed = _select(group, train, val, n_ctx, n_fc)
                 pred = best.forecast(test.isel(time=slice(0, n_ctx)), n_fc).isel(member=0)
                 result["scores"][name] = _score(pred, truth, train, steps, config["metrics"])
-                result["forecast"][name] = pred.values[:, :KEPT_COMPONENTS]
+                kept = pred.values[:, :KEPT_COMPONENTS]
+                result["forecast"][name] = np.where(np.isfinite(kept), kept, np.nan)
             result["train_time"][name] = elapsed
             result["status"][name] = "ok"
             result["choice"][name] = json.dumps(best.get_params(), default=str)
@@ -301,10 +300,7 @@ class _SystemBench:
     def __call__(
         self, config: Mapping[str, Any], index: int, rng: np.random.Generator
     ) -> xr.Dataset:
-        system = config["systems"][index]
-        result = bench_system(system, self.models, config)
-        if "error" in result:
-            raise SciMLError(f"{system}: {result['error']}")
+        result = bench_system(config["systems"][index], self.models, config)
         metrics = [*config["metrics"], "vpt", "vpt_nrmse"]
         return _system_dataset(result, list(self.models), metrics, config["n_forecast"])
 
@@ -382,8 +378,10 @@ def run(
         (system, model: the kept parameters as JSON), ``forecast`` (system,
         model, lead, component) and ``truth`` (system, lead, component): the
         test forecasts and truth of the first :data:`KEPT_COMPONENTS`
-        components (NaN-padded); attrs: the runner's provenance (the protocol
-        as JSON in ``config``), ``n_failed`` (systems that failed) and ``history``.
+        components (NaN-padded); attrs: the runner's provenance
+        (:func:`solvers.contract.provenance`; the protocol is
+        ``json.loads(ds.attrs["config"])["config"]``), ``n_failed`` (systems
+        that failed) and ``history``.
     """
     from sciml.ensemble import run_ensemble
 
@@ -422,7 +420,7 @@ def run(
         _SystemBench(groups), len(names), seed=seed,
         scheduler=scheduler or ("serial" if workers == 1 else "processes"),
         workers=workers, chunk_size=1, config=config, store=store, resume=resume,
-        progress=progress,
+        backend=backend, progress=progress,
     )  # fmt: skip
     ds = _by_system(members.load(), names, list(groups), [*metrics, "vpt", "vpt_nrmse"], n_forecast)
     ds.attrs["title"] = "sciml chaotic forecasting benchmark"
@@ -486,7 +484,7 @@ def _system_dataset(
                 {
                     "long_name": "test forecast",
                     "units": "1",
-                    NAN_MEANS: f"{padded}, or {_FAILED_MODEL}",
+                    NAN_MEANS: f"{padded}, a diverged (non-finite) value, or {_FAILED_MODEL}",
                 },
             ),
             "truth": (
@@ -532,7 +530,8 @@ def _by_system(
     status = np.array(ds["status"].values, dtype=object)
     status[failed] = np.array(message, dtype=object)[failed, None]
     ds["status"] = (ds["status"].dims, status, ds["status"].attrs)
-    return ds.rename(member="system").assign_coords(system=systems)
+    system = ("system", systems, {"units": "1", "long_name": "catalog system"})
+    return ds.rename(member="system").assign_coords(system=system)
 
 
 def markdown_table(ds: xr.Dataset, metrics: Sequence[str] = ("smape", "vpt", "vpt_nrmse")) -> str:

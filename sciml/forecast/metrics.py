@@ -33,6 +33,7 @@ from sciml.uq import crps_ensemble
 
 __all__ = [
     "METRICS",
+    "bounded",
     "coefficient_of_variation",
     "compute_metrics",
     "correlation_dimension_error",
@@ -59,6 +60,34 @@ __all__ = [
 ]
 
 EPS = 1e-10
+#: Magnitude a diverged forecast is scored at (see :func:`bounded`).
+DIVERGED = 1e12
+
+
+def bounded(pred: xr.DataArray, limit: float = DIVERGED) -> xr.DataArray:
+    """``pred`` with NaN taken as ``+limit`` and every value clipped to ``[-limit, limit]``.
+
+    A forecast that diverges is then scored as a very large error rather than
+    dropped as missing data, and no metric of it overflows to infinity (sMAPE
+    near 200, RMSE near ``limit``).
+
+    Parameters
+    ----------
+    pred : xarray.DataArray
+        A forecast.
+    limit : float, default 1e12
+        The largest magnitude kept (standardized chaotic states are O(1)).
+
+    Returns
+    -------
+    xarray.DataArray
+    """
+    values = np.clip(
+        np.nan_to_num(pred.values, nan=limit, posinf=limit, neginf=-limit), -limit, limit
+    )
+    return pred.copy(data=values)
+
+
 TIME, COMP = "time", "component"
 CORE = (TIME, COMP)
 

@@ -76,8 +76,7 @@ class _Scorer:
         values = []
         for fc in forecasts:
             pred = fc.isel(member=0)
-            finite = np.nan_to_num(pred.values, nan=1e12, posinf=1e12, neginf=-1e12)
-            values.append(float(fn(pred.copy(data=finite), truth.assign_coords(time=pred.time))))
+            values.append(float(fn(M.bounded(pred), truth.assign_coords(time=pred.time))))
         attrs = {"long_name": f"validation {config['metric']}", "units": "1"}
         return xr.Dataset({"score": (("member",), np.array(values), attrs)})
 

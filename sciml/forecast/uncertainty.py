@@ -19,6 +19,7 @@ import xarray as xr
 from gpu.errors import ConfigError, InputError
 from sciml.forecast.base import Forecaster, check_fraction, check_int, series_array
 from sciml.forecast.batched import fit_batch
+from sciml.forecast.metrics import bounded
 from sciml.uq import conformal_interval
 
 __all__ = ["ConformalForecaster", "SeedEnsemble"]
@@ -88,8 +89,8 @@ class ConformalForecaster:
     calibration series and stores the forecasts with the truth; intervals of
     new forecasts are calibrated on them, separately at every lead and
     component (split conformal, exchangeable windows assumed); a forecast that
-    diverges is taken as 1e12 where it is not finite (a very large error, in
-    calibration as in use, so coverage holds). The calibrated
+    diverges is bounded by 1e12 (:func:`~sciml.forecast.metrics.bounded`: a
+    very large error, in calibration as in use, so coverage holds). The calibrated
     quantile of the scores is kept in ``quantile_`` (lead, component).
 
     Parameters
@@ -138,7 +139,7 @@ class ConformalForecaster:
         with np.errstate(over="ignore", invalid="ignore"):
             fc = self.model.forecast(context, horizon, self.members, self.perturbation)
         # a diverged forecast is a very large error, not missing data (in calibration and use)
-        fc = fc.copy(data=np.nan_to_num(fc.values, nan=1e12, posinf=1e12, neginf=-1e12))
+        fc = bounded(fc)
         return fc if self.score == "normalized" else fc.mean("member")
 
     def fit(self, train: Any, calibration: Any) -> Self:

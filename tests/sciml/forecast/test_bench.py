@@ -68,6 +68,24 @@ def test_a_model_failing_on_one_system_is_recorded_and_the_system_is_not_failed(
     assert np.isfinite(ds.score.sel(system="Rossler", model="persistence", metric="smape"))
 
 
+class _Diverges(Persistence):
+    """Persistence whose forecast blows up to infinity after ten steps."""
+
+    def _predict(self, context: np.ndarray, horizon: int, rng: np.random.Generator) -> np.ndarray:
+        out = super()._predict(context, horizon, rng)
+        out[:, 10:] = np.inf
+        return out
+
+
+def test_a_diverging_forecast_is_scored_and_stored_as_nan_not_a_failed_system() -> None:
+    ds = bench.run(["Lorenz"], {"diverges": _Diverges(), "persistence": Persistence()}, **SMALL)
+    assert ds.attrs["n_failed"] == 0
+    assert list(ds.status.values[0]) == ["ok", "ok"]
+    assert float(ds.score.sel(system="Lorenz", model="diverges", metric="smape")) > 150
+    pred = ds.forecast.sel(system="Lorenz", model="diverges").values
+    assert np.isfinite(pred[:10]).all() and np.isnan(pred[10:]).all()
+
+
 def test_systems_run_through_the_runner_on_processes_and_resume_from_the_store(
     tmp_path, monkeypatch
 ) -> None:
@@ -85,6 +103,27 @@ def test_systems_run_through_the_runner_on_processes_and_resume_from_the_store(
     monkeypatch.setattr(bench, "bench_system", must_not_run)
     resumed = bench.run(["Lorenz", "Rossler"], models, store=store, resume=True, **SMALL)
     np.testing.assert_array_equal(resumed.score.values, serial.score.values)
+
+
+def test_an_interrupted_benchmark_resumes_the_systems_left(tmp_path, monkeypatch) -> None:
+    models = {"persistence": Persistence(), "nvar": NVAR()}
+    store = tmp_path / "run.zarr"
+    full = bench.run(["Lorenz", "Rossler"], models, store=store, **SMALL)
+    zarr = pytest.importorskip("zarr")
+    zarr.open_group(str(store), mode="r+")["done"][1] = False  # as if stopped before Rossler
+    computed = []
+    real = bench.bench_system
+
+    def recording(system: str, *args: object) -> dict:
+        computed.append(system)
+        return real(system, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bench, "bench_system", recording)
+    resumed = bench.run(["Lorenz", "Rossler"], models, store=store, resume=True, **SMALL)
+    assert computed == ["Rossler"]
+    assert resumed.attrs["n_failed"] == 0
+    for name in ("score", "status", "choice", "forecast"):
+        np.testing.assert_array_equal(resumed[name].values, full[name].values, err_msg=name)
 
 
 def test_bad_configuration() -> None:
@@ -108,6 +147,9 @@ def test_cli_chaos_bench(tmp_path) -> None:
     assert xr.open_zarr(tmp_path / "systems.zarr")["done"].values.all()  # the checkpoint
     again = runner.invoke(app, [*args, "--n-train", "120", "--n-forecast", "30", "--resume"])
     assert again.exit_code == 0, again.output
+    fresh = runner.invoke(app, [*args, "--n-train", "120", "--n-forecast", "30"])
+    assert fresh.exit_code == 2 and "--resume" in fresh.output  # the checkpoint is kept
+    assert xr.open_zarr(tmp_path / "systems.zarr")["done"].values.all()
     bad = runner.invoke(app, ["chaos-bench", "-o", str(tmp_path), "-m", "nope"])
     assert bad.exit_code == 2
     assert "unknown model" in bad.output

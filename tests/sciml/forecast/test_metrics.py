@@ -36,6 +36,16 @@ def test_hand_computed_values() -> None:
     assert float(metrics.mase(pred, truth)) == pytest.approx((3 / 4) / 2)
 
 
+def test_bounded_scores_a_diverged_forecast_as_a_large_finite_error() -> None:
+    pred = _da([[0.5, np.nan], [np.inf, -np.inf], [1e279, -3e300]])
+    out = metrics.bounded(pred)
+    np.testing.assert_array_equal(out.values, [[0.5, 1e12], [1e12, -1e12], [1e12, -1e12]])
+    assert out.dims == pred.dims
+    truth = _da(np.ones((3, 2)))
+    assert np.isfinite(float(metrics.rmse(out, truth)))  # 1e279 squared would overflow
+    assert float(metrics.smape(out, truth)) > 150
+
+
 def test_vectorized_over_extra_dims() -> None:
     rng = np.random.default_rng(0)
     truth = xr.DataArray(rng.normal(size=(3, 40, 2)), dims=("system", *DIMS))
