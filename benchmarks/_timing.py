@@ -15,8 +15,15 @@ from typing import Any
 __all__ = ["print_table", "time_call"]
 
 
-def time_call(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) -> dict[str, Any]:
-    """Time ``fn()``: ``warmup`` untimed calls, then ``repeats`` timed ones.
+def time_call(
+    fn: Callable[[], Any], repeats: int = 5, warmup: int = 1, settle: float = 0.0
+) -> dict[str, Any]:
+    """Time ``fn()``: ``warmup`` untimed calls, a pause of ``settle`` seconds, then
+    ``repeats`` timed calls.
+
+    The pause lets the worker threads of a multi-threaded BLAS that the
+    previous case left spinning (OpenBLAS spins about 0.1 s after a call) go to
+    sleep, so that they do not steal the core of the next case's timed calls.
 
     Returns
     -------
@@ -27,6 +34,7 @@ def time_call(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) -> dict[
     result = None
     for _ in range(warmup):
         result = fn()
+    time.sleep(settle)
     runs = []
     for _ in range(repeats):
         start = time.perf_counter()

@@ -16,7 +16,8 @@ needs ``pip install reservoirpy``. sciml runs its small dense solves with one
 BLAS thread (``sciml.forecast.base.one_blas_thread``); reservoirpy uses the
 BLAS default. Run it also as ``OPENBLAS_NUM_THREADS=1 python ...`` to
 compare both on one thread (on a busy machine the default threads spin and
-slow both down).
+slow both down). Each side's timed runs start after a pause of 0.5 s, so that
+BLAS worker threads the other side left spinning do not steal their core.
 """
 
 from __future__ import annotations
@@ -109,8 +110,8 @@ def main(repeats: int = 3) -> None:
     for system in SYSTEMS:
         train, context, truth = data(system)
         for name, (mine, peer) in cases.items():
-            a = time_call(lambda m=mine, x=train, c=context: m(x, c), repeats=repeats)
-            b = time_call(lambda p=peer, x=train, c=context: p(x, c), repeats=repeats)
+            a = time_call(lambda m=mine, x=train, c=context: m(x, c), repeats, settle=0.5)
+            b = time_call(lambda p=peer, x=train, c=context: p(x, c), repeats, settle=0.5)
             rows.append((f"{name} {system}", a["median"], b["median"]))
             quality.append((name, smape(a["result"], truth), smape(b["result"], truth)))
     print_table(rows, "fit + 200-step forecast, sciml vs reservoirpy")

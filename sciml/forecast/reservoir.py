@@ -175,7 +175,7 @@ class ESN(Forecaster):
             w *= self.spectral_radius / radius
             sparse.data *= self.spectral_radius / radius
         self.reservoir_ = w
-        csr = (sparse.indptr.astype(np.int64), sparse.indices.astype(np.int64), sparse.data)
+        csr = (sparse.indptr.astype(np.uint64), sparse.indices.astype(np.uint64), sparse.data)
         _CSR_CACHE[self] = (w, csr)
         self.input_weights_ = rng.uniform(-self.input_scaling, self.input_scaling, (n, n_inputs))
         self.bias_ = rng.uniform(-self.bias, self.bias, n)
@@ -189,8 +189,8 @@ class ESN(Forecaster):
         if cached is not None and cached[0] is self.reservoir_:
             return cached[1]
         rows, cols = np.nonzero(self.reservoir_)
-        indptr = np.searchsorted(rows, np.arange(self.n_reservoir + 1)).astype(np.int64)
-        csr = (indptr, cols.astype(np.int64), self.reservoir_[rows, cols])
+        indptr = np.searchsorted(rows, np.arange(self.n_reservoir + 1)).astype(np.uint64)
+        csr = (indptr, cols.astype(np.uint64), self.reservoir_[rows, cols])
         _CSR_CACHE[self] = (self.reservoir_, csr)
         return csr
 
@@ -218,13 +218,19 @@ class ESN(Forecaster):
         for s in series:
             inputs = first._augment(s[:-1])
             shared = np.broadcast_to(inputs, (len(esns), *inputs.shape))
-            states = _run(esns, shared)[0][:, washout:]
-            for k, m in enumerate(esns):
-                feats[k].append(m._features(states[k], inputs[washout:]))
+            features = _feature_buffer(first, shared)
+            n_in, n = inputs.shape[1], first.n_reservoir
+            states = features[:, :, 1 + n_in : 1 + n_in + n]
+            _run(esns, shared, states=states)  # the kernel writes the states in place
+            if first.squared:
+                np.square(states, out=features[:, :, 1 + n_in + n :])
+            for k in range(len(esns)):
+                feats[k].append(features[k, washout:])
             targets.append(s[washout + 1 :] - s[washout:-1])
         target = np.concatenate(targets)
         for k, m in enumerate(esns):
-            m.readout_ = ridge(np.concatenate(feats[k]), target, m.alpha)
+            rows = feats[k][0] if len(feats[k]) == 1 else np.concatenate(feats[k])
+            m.readout_ = ridge(rows, target, m.alpha)
 
     def _predict(self, context: np.ndarray, horizon: int, rng: np.random.Generator) -> np.ndarray:
         return type(self)._predict_batch([self] * context.shape[0], context, horizon)
@@ -238,7 +244,11 @@ class ESN(Forecaster):
 
 
 class _Stacked(NamedTuple):
-    """The reservoirs of several ESNs, one row each (CSR arrays padded to the longest)."""
+    """The reservoirs of several ESNs, one row each (CSR arrays padded to the longest).
+
+    The CSR index arrays are unsigned: numba then skips the negative-index
+    wraparound on every access, a third of the sparse product's time.
+    """
 
     indptr: np.ndarray
     indices: np.ndarray
@@ -252,7 +262,7 @@ def _stack(models: Sequence[ESN]) -> _Stacked:
     unique = {id(m): m for m in models}
     csr = {key: m._sparse() for key, m in unique.items()}
     width = max(1, max(len(c[1]) for c in csr.values()))
-    indices = np.zeros((len(models), width), dtype=np.int64)
+    indices = np.zeros((len(models), width), dtype=np.uint64)
     values = np.zeros((len(models), width))
     for row, m in enumerate(models):
         _, idx, val = csr[id(m)]
@@ -268,6 +278,16 @@ def _stack(models: Sequence[ESN]) -> _Stacked:
     )
 
 
+def _feature_buffer(model: ESN, inputs: np.ndarray) -> np.ndarray:
+    """Readout features ``[1, u, r, (r^2)]`` of ``inputs (batch, time, dim)``, states unset."""
+    batch, n_time, n_in = inputs.shape
+    n = model.n_reservoir
+    features = np.empty((batch, n_time, 1 + n_in + n * (2 if model.squared else 1)))
+    features[:, :, 0] = 1.0
+    features[:, :, 1 : 1 + n_in] = inputs
+    return features
+
+
 def _run(
     models: Sequence[ESN],
     inputs: np.ndarray,
@@ -275,19 +295,22 @@ def _run(
     *,
     readout: np.ndarray | None = None,
     horizon: int = 0,
+    states: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Drive row ``b`` of ``inputs (batch, time, dim)`` through ``models[b]``'s reservoir, in
     one kernel call; then, with a ``readout (batch, features, dim)``, run ``horizon`` steps
     closed-loop (the input is the state, as for :class:`ESN`).
 
-    Returns the states after each input ``(batch, time, n)`` (only without a readout), the
-    last state ``(batch, n)`` and the closed-loop forecast ``(batch, horizon, dim)``.
+    Returns the states after each input ``(batch, time, n)`` (only without a readout;
+    written into ``states`` when given, e.g. a view into a feature matrix), the last
+    state ``(batch, n)`` and the closed-loop forecast ``(batch, horizon, dim)``.
     """
     first = models[0]
     batch, n_time, n_in = inputs.shape
     n = first.n_reservoir
     r = np.zeros((batch, n)) if r0 is None else np.array(r0, dtype=np.float64)
-    states = np.empty((batch, 0 if readout is not None else n_time, n))
+    if states is None:
+        states = np.empty((batch, 0 if readout is not None else n_time, n))
     out = np.empty((batch, horizon, n_in))
     weights = np.zeros((batch, 0, n_in)) if readout is None else readout
     if kernel_backend(first.backend) == "numpy":
