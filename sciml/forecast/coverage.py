@@ -6,69 +6,104 @@ points of trajectory 0, a :class:`~sciml.forecast.ConformalForecaster` is
 calibrated on ``n_windows`` windows spread over trajectory 1 (``length``
 points), and its intervals are checked on as many windows of trajectory 2. The result counts, per
 system and lead, the test points inside the interval, so coverage can be
-pooled over systems at each lead (:func:`pooled_coverage`).
+pooled over systems at each lead (:func:`pooled_coverage`). Each system is
+one member of :func:`sciml.ensemble.run_ensemble` (any scheduler; a system
+that fails is recorded in ``status``, the others go on).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from gpu.errors import ConfigError, SciMLError
+from gpu.errors import ConfigError, NumericalInstability
 from sciml.forecast.base import Forecaster, check_fraction, check_int
 from sciml.forecast.reservoir import NVAR
 from sciml.forecast.uncertainty import ConformalForecaster
+from solvers.contract import NAN_MEANS
 
 __all__ = ["conformal_coverage", "pooled_coverage"]
 
 
 def coverage_system(system: str, model: Forecaster, config: Mapping[str, Any]) -> dict[str, Any]:
-    """Hits and widths per lead for one system (a picklable task; see the module docstring)."""
+    """Hits and widths per lead for one system (see the module docstring).
+
+    Raises
+    ------
+    SciMLError, ValueError, ArithmeticError, RuntimeError
+        The system is unknown, cannot be integrated, or the model fails on it.
+    """
     from solvers.chaos import get, trajectory
 
     horizon, context, n_windows = config["horizon"], config["context"], config["n_windows"]
     n_train, length = config["n_train"], config["length"]
-    try:
-        ds = trajectory(
-            get(system),
-            max(n_train, length),
-            members=3,
-            pts_per_period=config["pts_per_period"],
-            rtol=config["rtol"],
-            atol=config["rtol"],
-            seed=config["seed"],
-            backend=config["backend"],
+    ds = trajectory(
+        get(system),
+        max(n_train, length),
+        members=3,
+        pts_per_period=config["pts_per_period"],
+        rtol=config["rtol"],
+        atol=config["rtol"],
+        seed=config["seed"],
+        backend=config["backend"],
+    )
+    x = ds.x.transpose("member", "time", ...)
+    if not np.all(np.isfinite(x.values)):
+        raise NumericalInstability(f"{system}: the integration gave non-finite values")
+    clone = type(model)(**model.get_params())
+    conformal = ConformalForecaster(
+        clone, alpha=config["alpha"], horizon=horizon, context=context, n_windows=n_windows
+    )
+    with np.errstate(over="ignore", invalid="ignore"):
+        conformal.fit(x.isel(member=0, time=slice(0, n_train)), calibration=x.isel(member=1))
+        test = x.isel(member=2).values
+        test = test if test.ndim == 2 else test[:, None]
+        last = len(test) - context - horizon
+        starts = np.unique(np.linspace(0, last, n_windows).round().astype(int))
+        hits = np.zeros(horizon)
+        width = np.zeros(horizon)
+        spread = test.std(0)
+        spread = np.where(spread > 0, spread, np.nan)  # a constant component: width undefined
+        for s in starts:
+            band = conformal.forecast(test[s : s + context], horizon)
+            truth = test[s + context : s + context + horizon]
+            inside = (band.lower.values <= truth) & (truth <= band.upper.values)
+            hits += inside.sum(axis=1)
+            width += ((band.upper - band.lower).values / spread).sum(axis=1)
+    count = len(starts) * test.shape[1]
+    return {"hits": hits, "count": count, "width": width / count}
+
+
+@dataclass(frozen=True)
+class _SystemCoverage:
+    """The runner's member function of :func:`conformal_coverage` (member ``k``: ``systems[k]``)."""
+
+    model: Forecaster
+
+    def __call__(
+        self, config: Mapping[str, Any], index: int, rng: np.random.Generator
+    ) -> xr.Dataset:
+        result = coverage_system(config["systems"][index], self.model, config)
+        return xr.Dataset(
+            {
+                "hits": ("time", result["hits"], {"long_name": "test points inside", "units": "1"}),
+                "count": ((), result["count"], {"long_name": "test points per lead", "units": "1"}),
+                "width": (
+                    "time",
+                    result["width"],
+                    {
+                        "long_name": "relative width",
+                        "units": "1",
+                        NAN_MEANS: "a component without spread on the test trajectory",
+                    },
+                ),
+            }
         )
-        x = ds.x.transpose("member", "time", ...)
-        if not np.all(np.isfinite(x.values)):
-            raise SciMLError(f"{system}: the integration gave non-finite values")
-        clone = type(model)(**model.get_params())
-        conformal = ConformalForecaster(
-            clone, alpha=config["alpha"], horizon=horizon, context=context, n_windows=n_windows
-        )
-        with np.errstate(over="ignore", invalid="ignore"):
-            conformal.fit(x.isel(member=0, time=slice(0, n_train)), calibration=x.isel(member=1))
-            test = x.isel(member=2).values
-            test = test if test.ndim == 2 else test[:, None]
-            last = len(test) - context - horizon
-            starts = np.unique(np.linspace(0, last, n_windows).round().astype(int))
-            hits = np.zeros(horizon)
-            width = np.zeros(horizon)
-            for s in starts:
-                band = conformal.forecast(test[s : s + context], horizon)
-                truth = test[s + context : s + context + horizon]
-                inside = (band.lower.values <= truth) & (truth <= band.upper.values)
-                hits += inside.sum(axis=1)
-                width += ((band.upper - band.lower).values / test.std(0)).sum(axis=1)
-        count = len(starts) * test.shape[1]
-        return {"hits": hits, "count": count, "width": width / count, "status": "ok"}
-    except (ValueError, ArithmeticError, RuntimeError) as exc:
-        return {"status": f"{type(exc).__name__}: {exc}"}
 
 
 def conformal_coverage(
@@ -86,6 +121,8 @@ def conformal_coverage(
     seed: int = 0,
     backend: str = "numpy",
     workers: int = 1,
+    scheduler: str | None = None,
+    progress: bool | None = None,
 ) -> xr.Dataset:
     """Test-set coverage of conformal intervals around ``model``, per system and lead.
 
@@ -102,7 +139,7 @@ def conformal_coverage(
     length : int, default 1000
         Points of the calibration and test trajectories (longer: windows further
         apart, closer to independent, and spanning more of the attractor).
-    n_train, pts_per_period, rtol, seed, backend, workers
+    n_train, pts_per_period, rtol, seed, backend, workers, scheduler, progress
         As in :func:`sciml.forecast.bench.run`.
 
     Returns
@@ -132,17 +169,25 @@ def conformal_coverage(
         "n_train": n_train, "pts_per_period": pts_per_period, "rtol": rtol, "seed": seed,
         "backend": backend,
     }  # fmt: skip
-    if workers == 1:
-        results = [coverage_system(s, model, config) for s in names]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(
-                pool.map(coverage_system, names, [model] * len(names), [config] * len(names))
-            )
-    nan = np.full(horizon, np.nan)
-    hits = np.stack([r.get("hits", nan) for r in results])
-    count = np.array([r.get("count", 0) for r in results])
-    width = np.stack([r.get("width", nan) for r in results])
+    from sciml.ensemble import run_ensemble
+
+    runs = run_ensemble(
+        _SystemCoverage(model), len(names), seed=seed,
+        scheduler=scheduler or ("serial" if workers == 1 else "processes"), workers=workers,
+        chunk_size=1, config={"systems": names, "model": repr(model), **config},
+        backend=backend, progress=progress,
+    ).load()  # fmt: skip
+    failed = runs["failed"].values.astype(bool)
+    nan = np.full((len(names), horizon), np.nan)
+    hits = runs["hits"].values if "hits" in runs else nan
+    width = runs["width"].values if "width" in runs else nan
+    count = np.where(failed, 0, runs["count"].values if "count" in runs else 0).astype(int)
+    status = [
+        f"{t}: {m}" if f else "ok"
+        for f, t, m in zip(
+            failed, runs["failure_type"].values, runs["failure_message"].values, strict=True
+        )
+    ]
     lead = ("time", np.arange(1, horizon + 1), {"long_name": "lead time", "units": "steps"})
     return xr.Dataset(
         {
@@ -154,10 +199,10 @@ def conformal_coverage(
                 {"long_name": f"coverage of the {1 - alpha:.0%} conformal interval", "units": "1"},
             ),
             "width": (("system", "time"), width, {"long_name": "relative width", "units": "1"}),
-            "status": ("system", np.array([r["status"] for r in results], dtype=object)),
+            "status": ("system", np.array(status, dtype=object), {"long_name": "run status"}),
         },
         coords={"system": names, "time": lead},
-        attrs={"alpha": alpha, "model": repr(model)},
+        attrs={**runs.attrs, "alpha": alpha, "model": repr(model)},
     )
 
 

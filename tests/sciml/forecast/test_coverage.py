@@ -34,6 +34,12 @@ def test_coverage_counts_match_a_hand_loop_and_failures_are_recorded() -> None:
     np.testing.assert_array_equal(ds.hits.values[0], hits)
     assert int(ds["count"][0]) == 12 * 3
     np.testing.assert_allclose(ds.coverage.values[0], hits / 36)
+    # each system is a member of the runner: another scheduler gives the same counts
+    threaded = conformal_coverage(
+        ["NoSuchSystem", "Lorenz"], NVAR(), pts_per_period=50, scheduler="threads", workers=2, **kw
+    )
+    np.testing.assert_array_equal(threaded.hits.values[1], hits)
+    assert threaded.attrs["n_failed"] == 1 and threaded.status.values[1] == "ok"
 
 
 def test_pooled_coverage_by_hand() -> None:
