@@ -519,21 +519,18 @@ def _by_system(
     A failed member (a system whose integration failed) keeps NaN data and its
     failure message as the ``status`` of every model.
     """
-    failed = members["failed"].values.astype(bool)
-    message = [
-        f"{t}: {m}" if f else ""
-        for f, t, m in zip(
-            failed, members["failure_type"].values, members["failure_message"].values, strict=True
-        )
-    ]
-    ds = members.drop_vars(["failed", "failure_type", "failure_message", "done"], errors="ignore")
+    from sciml.ensemble import failures_of
+    from sciml.ensemble.layout import RUNNER_VARIABLES
+
+    ds = members.drop_vars(list(RUNNER_VARIABLES), errors="ignore")
     if "status" not in ds:  # every system failed: the runner kept only the failures
         nothing = {"truth": np.empty((n_forecast, 0)), "forecast": {}, "scores": {}}
         nothing |= {"status": {}, "choice": {}, "train_time": {}}
         empty = _system_dataset(nothing, models, metrics, n_forecast)
         ds = empty.expand_dims(member=members.member.values).assign_attrs(members.attrs)
     status = np.array(ds["status"].values, dtype=object)
-    status[failed] = np.array(message, dtype=object)[failed, None]
+    for failure in failures_of(members):
+        status[failure.member] = f"{failure.error_type}: {failure.message}"
     ds["status"] = (ds["status"].dims, status, ds["status"].attrs)
     system = ("system", systems, {"units": "1", "long_name": "catalog system"})
     return ds.rename(member="system").assign_coords(system=system)

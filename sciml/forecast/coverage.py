@@ -169,7 +169,7 @@ def conformal_coverage(
         "n_train": n_train, "pts_per_period": pts_per_period, "rtol": rtol, "seed": seed,
         "backend": backend,
     }  # fmt: skip
-    from sciml.ensemble import run_ensemble
+    from sciml.ensemble import failures_of, run_ensemble
 
     runs = run_ensemble(
         _SystemCoverage(model), len(names), seed=seed,
@@ -177,17 +177,15 @@ def conformal_coverage(
         chunk_size=1, config={"systems": names, "model": repr(model), **config},
         backend=backend, progress=progress,
     ).load()  # fmt: skip
-    failed = runs["failed"].values.astype(bool)
     nan = np.full((len(names), horizon), np.nan)
     hits = runs["hits"].values if "hits" in runs else nan
     width = runs["width"].values if "width" in runs else nan
-    count = np.where(failed, 0, runs["count"].values if "count" in runs else 0).astype(int)
-    status = [
-        f"{t}: {m}" if f else "ok"
-        for f, t, m in zip(
-            failed, runs["failure_type"].values, runs["failure_message"].values, strict=True
-        )
-    ]
+    # a failed system's count is NaN in the ensemble: none of its points were tested
+    count = np.nan_to_num(runs["count"].values if "count" in runs else np.zeros(len(names)))
+    count = count.astype(int)
+    status = np.full(len(names), "ok", dtype=object)
+    for failure in failures_of(runs):
+        status[failure.member] = f"{failure.error_type}: {failure.message}"
     lead = ("time", np.arange(1, horizon + 1), {"long_name": "lead time", "units": "steps"})
     return xr.Dataset(
         {
@@ -199,7 +197,7 @@ def conformal_coverage(
                 {"long_name": f"coverage of the {1 - alpha:.0%} conformal interval", "units": "1"},
             ),
             "width": (("system", "time"), width, {"long_name": "relative width", "units": "1"}),
-            "status": ("system", np.array(status, dtype=object), {"long_name": "run status"}),
+            "status": ("system", status, {"long_name": "run status"}),
         },
         coords={"system": names, "time": lead},
         attrs={**runs.attrs, "alpha": alpha, "model": repr(model)},
