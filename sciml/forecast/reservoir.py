@@ -202,11 +202,24 @@ class ESN(Forecaster):
         _CSR_CACHE[self] = (self.reservoir_, csr)
         return csr
 
-    def _features(self, r: np.ndarray, u: np.ndarray) -> np.ndarray:
-        parts = [np.ones((*r.shape[:-1], 1)), u, r]
+    def _feature_buffer(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Readout features ``[1, u, r, (r^2)]`` of the inputs ``u (..., dim)`` and the
+        view of their state columns ``r``, left to fill (then :meth:`_square_states`)."""
+        n_in, n = u.shape[-1], self.n_reservoir
+        features = np.empty((*u.shape[:-1], 1 + n_in + n * (2 if self.squared else 1)))
+        features[..., 0] = 1.0
+        features[..., 1 : 1 + n_in] = u
+        return features, features[..., 1 + n_in : 1 + n_in + n]
+
+    def _square_states(self, features: np.ndarray, states: np.ndarray) -> None:
         if self.squared:
-            parts.append(r * r)
-        return np.concatenate(parts, axis=-1)
+            np.square(states, out=features[..., -self.n_reservoir :])
+
+    def _features(self, r: np.ndarray, u: np.ndarray) -> np.ndarray:
+        features, states = self._feature_buffer(u)
+        states[...] = r
+        self._square_states(features, states)
+        return features
 
     def _augment(self, u: np.ndarray) -> np.ndarray:
         """What the reservoir and the readout receive for the state ``u`` (here ``u`` itself)."""
@@ -226,12 +239,9 @@ class ESN(Forecaster):
         for s in series:
             inputs = first._augment(s[:-1])
             shared = np.broadcast_to(inputs, (len(esns), *inputs.shape))
-            features = _feature_buffer(first, shared)
-            n_in, n = inputs.shape[1], first.n_reservoir
-            states = features[:, :, 1 + n_in : 1 + n_in + n]
+            features, states = first._feature_buffer(shared)
             _run(esns, shared, states=states)  # the kernel writes the states in place
-            if first.squared:
-                np.square(states, out=features[:, :, 1 + n_in + n :])
+            first._square_states(features, states)
             for k in range(len(esns)):
                 feats[k].append(features[k, washout:])
             targets.append(s[washout + 1 :] - s[washout:-1])
@@ -284,16 +294,6 @@ def _stack(models: Sequence[ESN]) -> _Stacked:
         np.stack([m.bias_ for m in models]),
         np.array([float(m.leak) for m in models]),
     )
-
-
-def _feature_buffer(model: ESN, inputs: np.ndarray) -> np.ndarray:
-    """Readout features ``[1, u, r, (r^2)]`` of ``inputs (batch, time, dim)``, states unset."""
-    batch, n_time, n_in = inputs.shape
-    n = model.n_reservoir
-    features = np.empty((batch, n_time, 1 + n_in + n * (2 if model.squared else 1)))
-    features[:, :, 0] = 1.0
-    features[:, :, 1 : 1 + n_in] = inputs
-    return features
 
 
 def _run(
